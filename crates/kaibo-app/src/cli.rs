@@ -1,0 +1,256 @@
+//! The command line: argument definitions and the `live` and `devices` commands.
+
+use crate::{logging, progress};
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, Parser, Subcommand};
+use kaibo_model::{
+    Destination, EncoderChoice, Event, OutputSpec, Scene, SessionPlan, VideoSettings, parse_resolution,
+    parse_source_spec,
+};
+use kaibo_runtime::{LiveHandle, load_scene_file, resolve_windows};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// What `kaibo` with no arguments prints until the desktop window exists.
+pub const GUIDE: &str = "\
+Kaibo 开播 — a broadcaster for private-domain live streams.
+
+  kaibo live --source test --to rtmp://HOST/APP/KEY --duration 60
+      Go live headless. Sources: test, screen[:DISPLAY], window:TITLE, window:0xXID,
+      camera[:DEVICE], mic[:DEVICE], image:PATH, media:PATH, text:STRING.
+      Or --scenes FILE [--scene NAME] for a scene collection (TOML, version = 1).
+      Add --record FILE.mkv for a crash-safe local recording, --json for a summary.
+  kaibo devices [--json]
+      List cameras, microphones, screens and windows.
+
+  开播：kaibo live 无窗口直播；kaibo devices 列出摄像头、麦克风、屏幕和窗口。
+  Run `kaibo help live` for every option.
+";
+
+#[derive(Parser)]
+#[command(name = "kaibo", version, about = "Kaibo 开播: a desktop broadcaster for live-stream hosts")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Go live without a window: compose, encode once, push to every destination.
+    Live(LiveArgs),
+    /// List cameras, microphones, screens and windows.
+    Devices(DevicesArgs),
+}
+
+#[derive(Args)]
+pub struct LiveArgs {
+    /// Scene collection file (TOML, `version = 1`).
+    #[arg(long, value_name = "FILE")]
+    pub scenes: Option<PathBuf>,
+    /// Scene to show from the collection (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub scene: Option<String>,
+    /// A source: test, screen[:DISPLAY], window:TITLE, window:0xXID, camera[:DEVICE],
+    /// mic[:DEVICE], image:PATH, media:PATH, text:STRING. Repeatable.
+    #[arg(long = "source", value_name = "SPEC")]
+    pub sources: Vec<String>,
+    /// Push URL, rtmp://HOST[:PORT]/APP/KEY or rtmps://…; repeatable.
+    #[arg(long = "to", value_name = "DEST")]
+    pub to: Vec<String>,
+    /// Write a crash-safe local recording (Matroska) here.
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<PathBuf>,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+    /// Output size.
+    #[arg(long, value_name = "WxH", default_value = "1280x720")]
+    pub resolution: String,
+    /// Frames per second.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub fps: u32,
+    /// Video bitrate (constant).
+    #[arg(long, value_name = "N", default_value_t = 2500)]
+    pub bitrate_kbps: u32,
+    /// H.264 encoder: auto, x264 or openh264.
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    pub encoder: EncoderChoice,
+    /// Print a JSON summary on stdout at the end.
+    #[arg(long)]
+    pub json: bool,
+    /// Log file (default: $XDG_STATE_HOME/kaibo/kaibo.log).
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct DevicesArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// X display to list screens and windows of (default: $DISPLAY).
+    #[arg(long, value_name = "DISPLAY")]
+    pub display: Option<String>,
+}
+
+/// Exit code for input the user must fix (bad URL, scene file, option).
+const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for a session that did not run as asked.
+const EXIT_FAILED: u8 = 1;
+
+fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
+    let (canvas, mut scene) = match &args.scenes {
+        Some(path) => {
+            let collection = load_scene_file(path)?;
+            let scene = match &args.scene {
+                Some(name) => collection.scene(name).cloned().ok_or_else(|| {
+                    let names: Vec<_> = collection.scenes.iter().map(|s| format!("\"{}\"", s.name)).collect();
+                    anyhow!("{} has no scene named \"{name}\"; it has {}", path.display(), names.join(", "))
+                })?,
+                None => collection.scenes[0].clone(),
+            };
+            (collection.canvas, scene)
+        }
+        None => (Default::default(), Scene::from_inputs("Quick", Vec::new())),
+    };
+    let extra = args
+        .sources
+        .iter()
+        .map(|s| parse_source_spec(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let quick = Scene::from_inputs(&scene.name, extra);
+    scene.sources.extend(quick.sources);
+    if scene.sources.is_empty() {
+        return Err(anyhow!("nothing to show: give --source SPEC (e.g. --source screen) or --scenes FILE"));
+    }
+    let (width, height) = parse_resolution(&args.resolution).map_err(|e| anyhow!(e))?;
+    let video = VideoSettings {
+        width,
+        height,
+        fps: args.fps,
+        bitrate_kbps: args.bitrate_kbps,
+        encoder: args.encoder,
+        ..VideoSettings::default()
+    };
+    let mut outputs = args
+        .to
+        .iter()
+        .map(|d| Destination::parse(d).map(OutputSpec::Rtmp))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(path) = &args.record {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                return Err(anyhow!("cannot record to {}: the folder {} does not exist", path.display(), dir.display()));
+            }
+        }
+        outputs.push(OutputSpec::Record(path.clone()));
+    }
+    let mut plan = SessionPlan {
+        canvas,
+        scene,
+        video,
+        audio_bitrate_kbps: 128,
+        outputs,
+        duration_s: args.duration,
+    };
+    plan.validate().map_err(|e| anyhow!(e))?;
+    resolve_windows(&mut plan).map_err(|e| anyhow!(e))?;
+    Ok(plan)
+}
+
+/// `kaibo live`.
+pub fn live(args: LiveArgs) -> ExitCode {
+    let plan = match plan_from(&args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("kaibo: {e:#}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let secrets = plan.secrets().into_iter().cloned().collect();
+    if let Err(e) = logging::init(args.log_file.as_deref(), secrets) {
+        eprintln!("kaibo: warning: no log file ({e:#}); continuing");
+    }
+    match run_live(plan, args.json) {
+        Ok(code) => code,
+        Err(e) => {
+            log::error!("{e:#}");
+            eprintln!("kaibo: {e:#}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn run_live(plan: SessionPlan, json: bool) -> Result<ExitCode> {
+    let targets: Vec<String> = plan
+        .outputs
+        .iter()
+        .map(|o| match o {
+            OutputSpec::Rtmp(d) => d.redacted(),
+            OutputSpec::Record(p) => p.display().to_string(),
+        })
+        .collect();
+    log::info!(
+        "going live: scene \"{}\", {}x{}@{} {} kbps, to {}",
+        plan.scene.name,
+        plan.video.width,
+        plan.video.height,
+        plan.video.fps,
+        plan.video.bitrate_kbps,
+        targets.join(", ")
+    );
+    let handle = LiveHandle::spawn(plan).context("could not start the session thread")?;
+    let commander = handle.commander();
+    ctrlc::set_handler(move || {
+        let _ = commander.try_send(kaibo_model::Command::Stop);
+    })
+    .context("could not install the Ctrl-C handler")?;
+    while let Some(event) = handle.next_event() {
+        match event {
+            Event::State(state) => log::info!("state: {}", state.word()),
+            Event::Stats(s) => {
+                let line = progress::line(&s);
+                log::info!("{line}");
+                eprintln!("{line}");
+            }
+            Event::Ended { summary, failure } => {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&summary)?);
+                }
+                log::info!(
+                    "ended after {:.1} s: {} frames, {} dropped, {:.0} kbps",
+                    summary.duration_s,
+                    summary.frames_encoded,
+                    summary.frames_dropped,
+                    summary.avg_video_kbps
+                );
+                return Ok(match failure {
+                    None => ExitCode::SUCCESS,
+                    Some(f) => {
+                        log::error!("{}", f.message);
+                        eprintln!("kaibo: {}", f.message);
+                        ExitCode::from(EXIT_FAILED)
+                    }
+                });
+            }
+        }
+    }
+    Err(anyhow!("the session ended without a summary"))
+}
+
+/// `kaibo devices`.
+pub fn devices(args: DevicesArgs) -> ExitCode {
+    let list = kaibo_runtime::list_devices(args.display.as_deref());
+    if args.json {
+        match serde_json::to_string_pretty(&list) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("kaibo: {e}");
+                return ExitCode::from(EXIT_FAILED);
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    print!("{}", progress::device_table(&list));
+    ExitCode::SUCCESS
+}

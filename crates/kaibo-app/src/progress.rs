@@ -1,0 +1,54 @@
+//! Human-readable text: the once-a-second progress line and the device table.
+
+use kaibo_model::StatsSnapshot;
+use kaibo_model::devices::DeviceList;
+use std::fmt::Write;
+
+/// `live 00:01:05 30.0 fps 2496 kbps dropped 0 (0.00%)`.
+pub fn line(s: &StatsSnapshot) -> String {
+    let t = s.elapsed_s as u64;
+    let total = s.frames_encoded + s.frames_dropped;
+    let pct = if total == 0 { 0.0 } else { s.frames_dropped as f64 * 100.0 / total as f64 };
+    format!(
+        "{:<8} {:02}:{:02}:{:02}  {:>5.1} fps  {:>5.0} kbps  dropped {} ({:.2}%)",
+        s.state.word(),
+        t / 3600,
+        t / 60 % 60,
+        t % 60,
+        s.fps,
+        s.video_kbps,
+        s.frames_dropped,
+        pct
+    )
+}
+
+/// A plain-text listing of every device.
+pub fn device_table(list: &DeviceList) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Cameras 摄像头:");
+    if list.cameras.is_empty() {
+        let _ = writeln!(out, "  (none)");
+    }
+    for c in &list.cameras {
+        let _ = writeln!(out, "  camera:{}  {}", c.device, c.name);
+    }
+    let _ = writeln!(out, "Microphones 麦克风:");
+    if list.microphones.is_empty() {
+        let _ = writeln!(out, "  (none)");
+    }
+    for m in &list.microphones {
+        let _ = writeln!(out, "  mic:{}  {}{}", m.id, m.name, if m.is_default { "  (default)" } else { "" });
+    }
+    let _ = writeln!(out, "Screens 屏幕:");
+    for s in &list.screens {
+        let _ = writeln!(out, "  screen:{}  {} {}x{}+{}+{}", s.display, s.name, s.width, s.height, s.x, s.y);
+    }
+    let _ = writeln!(out, "Windows 窗口:");
+    for w in &list.windows {
+        let _ = writeln!(out, "  window:0x{:x}  {}  ({}x{})", w.xid, w.title, w.width, w.height);
+    }
+    for p in &list.problems {
+        let _ = writeln!(out, "note: {p}");
+    }
+    out
+}

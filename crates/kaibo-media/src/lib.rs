@@ -1,0 +1,11 @@
+//! The GStreamer broadcast engine: sources → compositor → one H.264/AAC encode → a tee per
+//! stream → isolated outputs (RTMP, crash-safe recording), with a state machine and stats.
+
+mod encoder;
+mod engine;
+mod error;
+mod pipeline;
+mod sources;
+
+pub use engine::{Engine, EngineEvent, init};
+pub use error::{FailureKind, MediaError, OneLine};

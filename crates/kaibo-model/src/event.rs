@@ -1,0 +1,55 @@
+//! The vocabulary between a face (CLI, GUI) and the runtime: commands in, events out.
+
+use crate::stats::{SessionState, StatsSnapshot, Summary};
+use serde::Serialize;
+
+/// What kind of failure ended a session, as far as a host is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// Nothing listens at the destination's host and port.
+    ConnectionRefused,
+    /// The destination's host name does not resolve.
+    HostNotFound,
+    /// The destination did not answer in time.
+    Timeout,
+    /// The server accepted the connection but refused to publish with this key.
+    KeyRejected,
+    /// The connection to the destination broke while live.
+    ConnectionLost,
+    /// A capture device or display is missing or busy.
+    DeviceMissing,
+    /// An input file is missing or not readable as media.
+    FileInvalid,
+    /// A recording could not be written.
+    RecordingFailed,
+    /// The request itself was not usable (settings, scene).
+    Invalid,
+    /// A GStreamer element is not installed.
+    MissingComponent,
+    /// Anything else inside the pipeline.
+    Internal,
+}
+
+/// Why a session ended early: one sentence for the host, secrets removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+/// What a face asks of a running session.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// End the session cleanly (EOS to every output).
+    Stop,
+}
+
+/// What a running session reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    State(SessionState),
+    Stats(StatsSnapshot),
+    /// The session is over; `failure` says why when it did not run as asked.
+    Ended { summary: Summary, failure: Option<Failure> },
+}

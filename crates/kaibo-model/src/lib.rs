@@ -1,0 +1,25 @@
+//! Pure data for Kaibo: what a session is made of, with validation and no I/O.
+//!
+//! Everything here is plain serde data. Files are read elsewhere (the runtime); this crate only
+//! turns text into checked values and back, and says precisely what is wrong when it cannot.
+
+pub mod destination;
+pub mod devices;
+pub mod event;
+pub mod layout;
+pub mod scene;
+pub mod scene_file;
+pub mod secret;
+pub mod session;
+pub mod spec;
+pub mod stats;
+
+pub use event::{Command, Event, Failure, FailureKind};
+pub use destination::{Destination, DestinationError, Protocol};
+pub use layout::{Crop, Layout};
+pub use scene::{Audio, Canvas, Scene, SceneCollection, SceneSource, SourceKind};
+pub use scene_file::SceneFileError;
+pub use secret::Secret;
+pub use session::{EncoderChoice, OutputSpec, SessionPlan, VideoSettings, parse_resolution};
+pub use spec::{SpecError, parse_source_spec};
+pub use stats::{OutputKind, OutputState, OutputStats, SessionState, StatsSnapshot, Summary};

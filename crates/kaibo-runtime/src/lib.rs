@@ -1,0 +1,21 @@
+//! What the CLI and the GUI drive: loads scene files, resolves devices, runs live sessions on
+//! their own thread and reports [`Event`]s over bounded channels.
+
+mod live;
+mod scenes;
+
+pub use kaibo_devices::list_all as list_devices;
+pub use kaibo_model::devices::DeviceList;
+pub use live::{LiveHandle, resolve_windows};
+pub use scenes::load_scene_file;
+
+/// A failure before a session could run.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot read the scene file {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("{0}")]
+    SceneFile(#[from] kaibo_model::SceneFileError),
+    #[error("{0}")]
+    Invalid(String),
+}

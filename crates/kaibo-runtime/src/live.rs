@@ -1,0 +1,162 @@
+//! Runs a live session on its own thread.
+
+use kaibo_media::{Engine, EngineEvent, MediaError};
+use kaibo_model::{Command, Event, Failure, SessionPlan, SessionState, SourceKind, Summary};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long outputs may take to start publishing before the session is failed.
+pub const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a stop may wait for the end of stream to reach every output.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+const STATS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A running session: send commands, read events; `Event::Ended` is always the last.
+pub struct LiveHandle {
+    commands: SyncSender<Command>,
+    events: Receiver<Event>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LiveHandle {
+    /// Starts a session for `plan` on a thread named `kaibo-live`.
+    pub fn spawn(plan: SessionPlan) -> std::io::Result<Self> {
+        let (commands, command_rx) = sync_channel(16);
+        let (event_tx, events) = sync_channel(64);
+        let thread = std::thread::Builder::new()
+            .name("kaibo-live".into())
+            .spawn(move || run(plan, &command_rx, &event_tx))?;
+        Ok(Self {
+            commands,
+            events,
+            thread: Some(thread),
+        })
+    }
+
+    /// A sender for commands, e.g. for a Ctrl-C handler.
+    pub fn commander(&self) -> SyncSender<Command> {
+        self.commands.clone()
+    }
+
+    /// Waits for the next event; `None` once the session thread has ended.
+    pub fn next_event(&self) -> Option<Event> {
+        self.events.recv().ok()
+    }
+
+    /// Waits for the next event for at most `timeout`.
+    pub fn next_event_timeout(&self, timeout: Duration) -> Option<Event> {
+        self.events.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for LiveHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.try_send(Command::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn failure(e: &MediaError) -> Failure {
+    Failure {
+        kind: e.kind(),
+        message: e.to_string(),
+    }
+}
+
+fn empty_summary() -> Summary {
+    Summary {
+        duration_s: 0.0,
+        frames_encoded: 0,
+        frames_dropped: 0,
+        avg_video_kbps: 0.0,
+        reconnects: 0,
+        outputs: Vec::new(),
+    }
+}
+
+fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Event>) {
+    let duration = plan.duration_s.map(Duration::from_secs_f64);
+    let mut engine = match Engine::new(&plan) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = events.send(Event::Ended {
+                summary: empty_summary(),
+                failure: Some(failure(&e)),
+            });
+            return;
+        }
+    };
+    drop(plan);
+    let _ = events.send(Event::State(SessionState::Starting));
+    let mut fail = engine.start().err();
+    let mut last_state = engine.state();
+    let mut next_stats = Instant::now() + STATS_INTERVAL;
+    while fail.is_none() {
+        match commands.try_recv() {
+            Ok(Command::Stop) | Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {}
+        }
+        match engine.poll(Duration::from_millis(100)) {
+            Some(EngineEvent::Failed(e)) => {
+                fail = Some(e);
+                break;
+            }
+            Some(EngineEvent::Finished) => break,
+            Some(EngineEvent::State(_)) | None => {}
+        }
+        if Instant::now() >= next_stats {
+            next_stats += STATS_INTERVAL;
+            let snapshot = engine.snapshot();
+            if snapshot.state != last_state {
+                last_state = snapshot.state;
+                let _ = events.try_send(Event::State(last_state));
+            }
+            let _ = events.try_send(Event::Stats(snapshot));
+        }
+        let elapsed = engine.elapsed();
+        if engine.state() == SessionState::Starting && elapsed >= START_TIMEOUT {
+            let _ = engine.snapshot();
+            if engine.state() == SessionState::Starting {
+                fail = Some(engine.fail_start_timeout(START_TIMEOUT));
+                break;
+            }
+        }
+        if duration.is_some_and(|d| elapsed >= d) {
+            break;
+        }
+    }
+    if fail.is_none() {
+        let _ = events.try_send(Event::State(SessionState::Stopping));
+    }
+    let summary = engine.stop(STOP_TIMEOUT);
+    let _ = events.send(Event::Ended {
+        summary,
+        failure: fail.as_ref().map(failure),
+    });
+}
+
+/// Fills in the X window id of window sources given by title; says which title matched nothing.
+pub fn resolve_windows(plan: &mut SessionPlan) -> Result<(), String> {
+    for source in &mut plan.scene.sources {
+        if let SourceKind::Window {
+            title: Some(title),
+            xid: xid @ None,
+            display,
+        } = &mut source.input
+        {
+            let windows = kaibo_devices::list_windows(display.as_deref()).map_err(|e| e.to_string())?;
+            let needle = title.to_lowercase();
+            let found = windows
+                .iter()
+                .find(|w| w.title.to_lowercase().contains(&needle))
+                .ok_or_else(|| {
+                    format!("no open window has \"{title}\" in its title; open it first (`kaibo devices` lists windows)")
+                })?;
+            *xid = Some(found.xid);
+        }
+    }
+    Ok(())
+}
