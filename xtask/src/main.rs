@@ -1,1 +1,87 @@
-fn main() {}
+//! Developer tasks: `cargo xtask run | test | bench engine`.
+//!
+//! Plain Rust with no heavy dependencies, so it builds first on a fresh machine and can
+//! install the system packages everything else needs.
+
+mod bench;
+mod install;
+
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+  run [-- ARGS]       install system packages, build release, start kaibo with ARGS
+  test                install test components, run fmt, clippy and the whole test suite
+  bench engine [--rounds N] [--seconds S]
+                      kaibo live vs gst-launch vs ffmpeg on the same screen-capture job
+  install [build|run|test]...
+                      only install the system packages of those groups
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("bench") => bench::main(&args[1..]),
+        Some("install") => {
+            let groups: Vec<&str> = args[1..].iter().map(String::as_str).collect();
+            install::ensure(if groups.is_empty() { &["build", "run", "test"] } else { &groups })
+        }
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a command in the workspace root, failing with its name when it fails.
+pub fn step(program: &str, args: &[&str]) -> Result<(), String> {
+    eprintln!("xtask: $ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("could not run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+/// The workspace root (the parent of this crate).
+pub fn workspace_root() -> std::path::PathBuf {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    install::ensure(&["build", "run"])?;
+    step(&cargo(), &["build", "--release", "-p", "kaibo-app"])?;
+    let bin = workspace_root().join("target/release/kaibo");
+    let rest: Vec<&str> = args.iter().map(String::as_str).skip_while(|a| *a == "--").collect();
+    eprintln!("xtask: starting {}", bin.display());
+    let status = Command::new(&bin).args(&rest).status().map_err(|e| format!("could not start kaibo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("kaibo exited with {status}")) }
+}
+
+fn test() -> Result<(), String> {
+    install::ensure(&["build", "run", "test"])?;
+    let cargo = cargo();
+    step(&cargo, &["fmt", "--all", "--", "--check"])?;
+    step(&cargo, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    // Two test threads: end-to-end tests each encode video in real time on a 2-core machine.
+    step(&cargo, &["test", "--workspace", "--", "--test-threads=2"])
+}

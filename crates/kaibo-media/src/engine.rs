@@ -28,8 +28,6 @@ pub fn init() -> Result<(), MediaError> {
 /// Something the caller should react to.
 #[derive(Debug)]
 pub enum EngineEvent {
-    /// The session moved to a new state.
-    State(SessionState),
     /// The session cannot go on; call `stop` to finalise what can be.
     Failed(MediaError),
     /// Every source ended (only clips and tests end by themselves).
@@ -41,7 +39,7 @@ pub struct Engine {
     built: Built,
     state: SessionState,
     started_at: Option<Instant>,
-    first_frame_at: Option<Instant>,
+    fps: u32,
     output_states: Vec<OutputState>,
     secrets: Vec<Secret>,
     last_sample: (Instant, u64, u64),
@@ -60,7 +58,7 @@ impl Engine {
             built,
             state: SessionState::Idle,
             started_at: None,
-            first_frame_at: None,
+            fps: plan.video.fps.max(1),
             output_states: vec![OutputState::Connecting; n],
             secrets: plan.secrets().into_iter().cloned().collect(),
             last_sample: (Instant::now(), 0, 0),
@@ -238,9 +236,6 @@ impl Engine {
         let c = &self.built.counters;
         let frames = c.frames_encoded.load(Ordering::Relaxed);
         let bytes = c.video_bytes.load(Ordering::Relaxed);
-        if frames > 0 && self.first_frame_at.is_none() {
-            self.first_frame_at = Some(Instant::now());
-        }
         let (then, f0, b0) = self.last_sample;
         let dt = then.elapsed().as_secs_f64();
         if dt >= 0.25 {
@@ -334,7 +329,9 @@ impl Engine {
         let duration_s = self.elapsed().as_secs_f64();
         let c = &self.built.counters;
         let bytes = c.video_bytes.load(Ordering::Relaxed);
-        let encoding_s = self.first_frame_at.map(|t| t.elapsed().as_secs_f64()).unwrap_or(duration_s).max(0.001);
+        let frames = c.frames_encoded.load(Ordering::Relaxed);
+        // The stream's own length: encoded frames at the frame rate.
+        let stream_s = (frames as f64 / f64::from(self.fps)).max(0.001);
         if !failed {
             self.state = SessionState::Stopped;
         }
@@ -348,9 +345,9 @@ impl Engine {
             .collect();
         Summary {
             duration_s,
-            frames_encoded: c.frames_encoded.load(Ordering::Relaxed),
+            frames_encoded: frames,
             frames_dropped: final_stats.frames_dropped.max(self.frames_dropped()),
-            avg_video_kbps: bytes as f64 * 8.0 / 1000.0 / encoding_s,
+            avg_video_kbps: bytes as f64 * 8.0 / 1000.0 / stream_s,
             reconnects: 0,
             outputs,
         }

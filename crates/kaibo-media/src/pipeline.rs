@@ -85,7 +85,6 @@ pub(crate) fn build(plan: &SessionPlan) -> Result<Built, MediaError> {
     // Pictures.
     let compositor = make("compositor", "compositor")?;
     compositor.set_property_from_str("background", "black");
-    compositor.set_property("ignore-inactive-pads", true);
     pipeline.add(&compositor)?;
     let sx = f64::from(video.width) / f64::from(plan.canvas.width);
     let sy = f64::from(video.height) / f64::from(plan.canvas.height);
@@ -210,7 +209,6 @@ fn audio_mixer(pipeline: &gst::Pipeline) -> Result<gst::Element, MediaError> {
         return Ok(m);
     }
     let m = make("audiomixer", "amix")?;
-    m.set_property("ignore-inactive-pads", true);
     pipeline.add(&m)?;
     Ok(m)
 }

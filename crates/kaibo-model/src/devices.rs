@@ -52,10 +52,8 @@ pub struct DeviceList {
     pub problems: Vec<String>,
 }
 
-impl DeviceList {
-    /// The first window whose title contains `needle` (case-insensitive).
-    pub fn window_by_title(&self, needle: &str) -> Option<&WindowInfo> {
-        let needle = needle.to_lowercase();
-        self.windows.iter().find(|w| w.title.to_lowercase().contains(&needle))
-    }
+/// The first window whose title contains `needle` (case-insensitive).
+pub fn find_window<'a>(windows: &'a [WindowInfo], needle: &str) -> Option<&'a WindowInfo> {
+    let needle = needle.to_lowercase();
+    windows.iter().find(|w| w.title.to_lowercase().contains(&needle))
 }

@@ -1,6 +1,7 @@
 //! Runs a live session on its own thread.
 
 use kaibo_media::{Engine, EngineEvent, MediaError};
+use kaibo_model::devices::find_window;
 use kaibo_model::{Command, Event, Failure, SessionPlan, SessionState, SourceKind, Summary};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::thread::JoinHandle;
@@ -105,7 +106,7 @@ fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Even
                 break;
             }
             Some(EngineEvent::Finished) => break,
-            Some(EngineEvent::State(_)) | None => {}
+            None => {}
         }
         if Instant::now() >= next_stats {
             next_stats += STATS_INTERVAL;
@@ -148,11 +149,7 @@ pub fn resolve_windows(plan: &mut SessionPlan) -> Result<(), String> {
         } = &mut source.input
         {
             let windows = kaibo_devices::list_windows(display.as_deref()).map_err(|e| e.to_string())?;
-            let needle = title.to_lowercase();
-            let found = windows
-                .iter()
-                .find(|w| w.title.to_lowercase().contains(&needle))
-                .ok_or_else(|| {
+            let found = find_window(&windows, title).ok_or_else(|| {
                     format!("no open window has \"{title}\" in its title; open it first (`kaibo devices` lists windows)")
                 })?;
             *xid = Some(found.xid);

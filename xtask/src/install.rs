@@ -1,0 +1,106 @@
+//! System packages, installed with apt-get (through sudo when not root), skipping what is there.
+
+use std::process::{Command, Stdio};
+
+/// What building needs.
+const BUILD: &[&str] = &[
+    "pkg-config",
+    "gcc",
+    "libc6-dev",
+    "libgstreamer1.0-dev",
+    "libgstreamer-plugins-base1.0-dev",
+    "libasound2-dev",
+    "libclang-dev",
+];
+
+/// What running Kaibo needs.
+const RUN: &[&str] = &[
+    "gstreamer1.0-plugins-base",
+    "gstreamer1.0-plugins-good",
+    "gstreamer1.0-plugins-bad",
+    "gstreamer1.0-plugins-ugly",
+    "gstreamer1.0-libav",
+    "gstreamer1.0-x",
+    "gstreamer1.0-alsa",
+    "gstreamer1.0-pulseaudio",
+    "libasound2",
+    "ca-certificates",
+    "fonts-noto-cjk",
+];
+
+/// What the tests and benchmarks need.
+const TEST: &[&str] = &[
+    "nginx",
+    "libnginx-mod-rtmp",
+    "ffmpeg",
+    "gstreamer1.0-tools",
+    "xvfb",
+    "xauth",
+    "x11-utils",
+    "xdotool",
+    "imagemagick",
+    "pulseaudio",
+    "libasound2-plugins",
+];
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+fn apt(args: &[&str]) -> Result<(), String> {
+    let (program, mut full) = if is_root() { ("apt-get", Vec::new()) } else { ("sudo", vec!["apt-get"]) };
+    full.extend_from_slice(&["-o", "DPkg::Lock::Timeout=600"]);
+    full.extend_from_slice(args);
+    let status = Command::new(program)
+        .args(&full)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .map_err(|e| format!("could not run {program}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", full.join(" "))) }
+}
+
+/// Installs the missing packages of the named groups (`build`, `run`, `test`).
+pub fn ensure(groups: &[&str]) -> Result<(), String> {
+    let mut wanted: Vec<&str> = Vec::new();
+    for g in groups {
+        wanted.extend_from_slice(match *g {
+            "build" => BUILD,
+            "run" => RUN,
+            "test" => TEST,
+            other => return Err(format!("unknown package group {other}; use build, run or test")),
+        });
+    }
+    let missing: Vec<&str> = wanted.into_iter().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !std::path::Path::new("/usr/bin/apt-get").exists() {
+        return Err(format!(
+            "these packages are missing and this is not a Debian/Ubuntu system: {}; install their equivalents",
+            missing.join(" ")
+        ));
+    }
+    eprintln!("xtask: installing {}", missing.join(" "));
+    apt(&["update", "-q"])?;
+    let mut install = vec!["install", "-y", "-q"];
+    install.extend_from_slice(&missing);
+    if apt(&install).is_ok() {
+        return Ok(());
+    }
+    // apt here deletes downloaded .debs after each run; a race with another apt run fails
+    // with "failed to read archive": repair, then try once more.
+    eprintln!("xtask: install failed; repairing and retrying once");
+    let _ = apt(&["--fix-broken", "install", "-y", "-q"]);
+    apt(&install)
+}
