@@ -2,7 +2,9 @@
 //! `gst-launch-1.0` pipeline and `ffmpeg`, interleaved (A B C A B C …) against one nginx-rtmp,
 //! with identical input and x264 settings. Prints per-tool figures and Kaibo's ratios.
 
-use kaibo_testkit::{Nginx, Xvfb, cpu_seconds_tree, flv_has_video_frame, rss_kib_tree, video_packet_times};
+use kaibo_testkit::{
+    Nginx, Xvfb, cpu_seconds_tree, flv_has_video_frame, rss_kib_tree, video_packet_times,
+};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,7 +53,11 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let mut seconds = 30u64;
     let mut it = args[1..].iter();
     while let Some(a) = it.next() {
-        let mut value = || it.next().and_then(|v| v.parse::<u64>().ok()).ok_or(format!("{a} needs a number"));
+        let mut value = || {
+            it.next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or(format!("{a} needs a number"))
+        };
         match a.as_str() {
             "--rounds" => rounds = value()? as u32,
             "--seconds" => seconds = value()?,
@@ -59,7 +65,10 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
     }
     crate::install::ensure(&["build", "run", "test"])?;
-    crate::step(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()), &["build", "--release", "-p", "kaibo-app"])?;
+    crate::step(
+        &std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+        &["build", "--release", "-p", "kaibo-app"],
+    )?;
     let kaibo = crate::workspace_root().join("target/release/kaibo");
 
     let xvfb = Xvfb::start(WIDTH, HEIGHT);
@@ -70,11 +79,29 @@ pub fn main(args: &[String]) -> Result<(), String> {
     for round in 1..=rounds {
         for (i, tool) in tools.iter().enumerate() {
             let key = format!("bench-{}-{round}", i);
-            eprintln!("bench: round {round}/{rounds}: {} ({} s + {} s warm-up)", tool.name(), seconds, WARMUP.as_secs());
-            let run = run_once(*tool, &kaibo, &xvfb.display(), &nginx, &key, Duration::from_secs(seconds))?;
+            eprintln!(
+                "bench: round {round}/{rounds}: {} ({} s + {} s warm-up)",
+                tool.name(),
+                seconds,
+                WARMUP.as_secs()
+            );
+            let run = run_once(
+                *tool,
+                &kaibo,
+                &xvfb.display(),
+                &nginx,
+                &key,
+                Duration::from_secs(seconds),
+            )?;
             eprintln!(
                 "bench:   {:.3} CPU-s/s, {:.0} MiB, {:.2} fps, {:.0} kbps, dropped {}, dup {}, first frame {:.3} s",
-                run.cpu_per_s, run.peak_rss_mib, run.fps, run.kbps, run.dropped, run.duplicated, run.first_frame_s
+                run.cpu_per_s,
+                run.peak_rss_mib,
+                run.fps,
+                run.kbps,
+                run.dropped,
+                run.duplicated,
+                run.first_frame_s
             );
             results[i].1.push(run);
         }
@@ -88,9 +115,27 @@ fn command(tool: Tool, kaibo: &PathBuf, display: &str, url: &str) -> Command {
     match tool {
         Tool::Kaibo => {
             let mut c = Command::new(kaibo);
-            c.args(["live", "--source", &format!("screen:{display}"), "--to", url, "--encoder", "x264"])
-                .args(["--resolution", &format!("{WIDTH}x{HEIGHT}"), "--fps", &FPS.to_string()])
-                .args(["--bitrate-kbps", &BITRATE_KBPS.to_string(), "--log-file", "/dev/null"]);
+            c.args([
+                "live",
+                "--source",
+                &format!("screen:{display}"),
+                "--to",
+                url,
+                "--encoder",
+                "x264",
+            ])
+            .args([
+                "--resolution",
+                &format!("{WIDTH}x{HEIGHT}"),
+                "--fps",
+                &FPS.to_string(),
+            ])
+            .args([
+                "--bitrate-kbps",
+                &BITRATE_KBPS.to_string(),
+                "--log-file",
+                "/dev/null",
+            ]);
             c
         }
         Tool::GstLaunch => {
@@ -109,18 +154,57 @@ fn command(tool: Tool, kaibo: &PathBuf, display: &str, url: &str) -> Command {
         Tool::Ffmpeg => {
             let mut c = Command::new("ffmpeg");
             c.args(["-hide_banner", "-loglevel", "error", "-nostdin"])
-                .args(["-f", "x11grab", "-framerate", &FPS.to_string(), "-video_size", &format!("{WIDTH}x{HEIGHT}"), "-i", display])
+                .args([
+                    "-f",
+                    "x11grab",
+                    "-framerate",
+                    &FPS.to_string(),
+                    "-video_size",
+                    &format!("{WIDTH}x{HEIGHT}"),
+                    "-i",
+                    display,
+                ])
                 .args(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo"])
-                .args(["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p"])
-                .args(["-b:v", &format!("{BITRATE_KBPS}k"), "-maxrate", &format!("{BITRATE_KBPS}k"), "-bufsize", &format!("{BITRATE_KBPS}k")])
-                .args(["-g", &gop, "-profile:v", "high", "-c:a", "aac", "-b:a", "128k", "-f", "flv", url]);
+                .args([
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "veryfast",
+                    "-tune",
+                    "zerolatency",
+                    "-pix_fmt",
+                    "yuv420p",
+                ])
+                .args([
+                    "-b:v",
+                    &format!("{BITRATE_KBPS}k"),
+                    "-maxrate",
+                    &format!("{BITRATE_KBPS}k"),
+                    "-bufsize",
+                    &format!("{BITRATE_KBPS}k"),
+                ])
+                .args([
+                    "-g",
+                    &gop,
+                    "-profile:v",
+                    "high",
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    "128k",
+                    "-f",
+                    "flv",
+                    url,
+                ]);
             c
         }
     }
 }
 
 fn interrupt(child: &mut Child) {
-    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
@@ -132,7 +216,14 @@ fn interrupt(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn run_once(tool: Tool, kaibo: &PathBuf, display: &str, nginx: &Nginx, key: &str, measure: Duration) -> Result<Run, String> {
+fn run_once(
+    tool: Tool,
+    kaibo: &PathBuf,
+    display: &str,
+    nginx: &Nginx,
+    key: &str,
+    measure: Duration,
+) -> Result<Run, String> {
     let url = nginx.url("live", key);
     let before: Vec<PathBuf> = nginx.recordings();
     let started = Instant::now();
@@ -150,11 +241,11 @@ fn run_once(tool: Tool, kaibo: &PathBuf, display: &str, nginx: &Nginx, key: &str
         if recording.is_none() {
             recording = nginx.recordings().into_iter().find(|p| !before.contains(p));
         }
-        if let Some(r) = &recording {
-            if flv_has_video_frame(r) {
-                first_frame_s = started.elapsed().as_secs_f64();
-                break;
-            }
+        if let Some(r) = &recording
+            && flv_has_video_frame(r)
+        {
+            first_frame_s = started.elapsed().as_secs_f64();
+            break;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -199,8 +290,16 @@ fn run_once(tool: Tool, kaibo: &PathBuf, display: &str, nginx: &Nginx, key: &str
     Ok(Run {
         cpu_per_s: cpu / wall,
         peak_rss_mib: peak_kib as f64 / 1024.0,
-        fps: if span > 0.0 { (times.len() - 1) as f64 / span } else { 0.0 },
-        kbps: if span > 0.0 { bytes as f64 * 8.0 / 1000.0 / span } else { 0.0 },
+        fps: if span > 0.0 {
+            (times.len() - 1) as f64 / span
+        } else {
+            0.0
+        },
+        kbps: if span > 0.0 {
+            bytes as f64 * 8.0 / 1000.0 / span
+        } else {
+            0.0
+        },
         dropped,
         duplicated,
         first_frame_s,
@@ -209,13 +308,25 @@ fn run_once(tool: Tool, kaibo: &PathBuf, display: &str, nginx: &Nginx, key: &str
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
-    if v.is_empty() { f64::NAN } else { v[v.len() / 2] }
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v[v.len() / 2]
+    }
 }
 
 fn print_report(results: &[(Tool, Vec<Run>)], rounds: u32, seconds: u64) {
-    println!("\nengine benchmark: {WIDTH}x{HEIGHT}@{FPS} screen capture (Xvfb animation), x264 veryfast zerolatency CBR {BITRATE_KBPS} kbps, keyframe 2 s, AAC 128 kbps → nginx-rtmp");
-    println!("{rounds} interleaved rounds of {seconds} s after {} s warm-up; medians over rounds\n", WARMUP.as_secs());
-    println!("{:<12} {:>10} {:>10} {:>8} {:>8} {:>8} {:>6} {:>12}", "tool", "CPU-s/s", "peak MiB", "fps", "kbps", "dropped", "dup", "first frame");
+    println!(
+        "\nengine benchmark: {WIDTH}x{HEIGHT}@{FPS} screen capture (Xvfb animation), x264 veryfast zerolatency CBR {BITRATE_KBPS} kbps, keyframe 2 s, AAC 128 kbps → nginx-rtmp"
+    );
+    println!(
+        "{rounds} interleaved rounds of {seconds} s after {} s warm-up; medians over rounds\n",
+        WARMUP.as_secs()
+    );
+    println!(
+        "{:<12} {:>10} {:>10} {:>8} {:>8} {:>8} {:>6} {:>12}",
+        "tool", "CPU-s/s", "peak MiB", "fps", "kbps", "dropped", "dup", "first frame"
+    );
     let med = |runs: &[Run], f: fn(&Run) -> f64| median(runs.iter().map(f).collect());
     let mut rows = Vec::new();
     for (tool, runs) in results {
@@ -241,7 +352,10 @@ fn print_report(results: &[(Tool, Vec<Run>)], rounds: u32, seconds: u64) {
         );
         rows.push((*tool, row));
     }
-    let kaibo = rows.iter().find(|(t, _)| *t == Tool::Kaibo).map(|(_, r)| *r);
+    let kaibo = rows
+        .iter()
+        .find(|(t, _)| *t == Tool::Kaibo)
+        .map(|(_, r)| *r);
     if let Some(k) = kaibo {
         println!("\nKaibo as a ratio to each peer (≤ 1.0 is better or equal):");
         for (tool, r) in rows.iter().filter(|(t, _)| *t != Tool::Kaibo) {

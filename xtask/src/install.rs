@@ -54,12 +54,20 @@ fn installed(package: &str) -> bool {
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
 fn apt(args: &[&str]) -> Result<(), String> {
-    let (program, mut full) = if is_root() { ("apt-get", Vec::new()) } else { ("sudo", vec!["apt-get"]) };
+    let (program, mut full) = if is_root() {
+        ("apt-get", Vec::new())
+    } else {
+        ("sudo", vec!["apt-get"])
+    };
     full.extend_from_slice(&["-o", "DPkg::Lock::Timeout=600"]);
     full.extend_from_slice(args);
     let status = Command::new(program)
@@ -67,7 +75,11 @@ fn apt(args: &[&str]) -> Result<(), String> {
         .env("DEBIAN_FRONTEND", "noninteractive")
         .status()
         .map_err(|e| format!("could not run {program}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", full.join(" "))) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", full.join(" ")))
+    }
 }
 
 /// Installs the missing packages of the named groups (`build`, `run`, `test`).
@@ -78,7 +90,11 @@ pub fn ensure(groups: &[&str]) -> Result<(), String> {
             "build" => BUILD,
             "run" => RUN,
             "test" => TEST,
-            other => return Err(format!("unknown package group {other}; use build, run or test")),
+            other => {
+                return Err(format!(
+                    "unknown package group {other}; use build, run or test"
+                ));
+            }
         });
     }
     let missing: Vec<&str> = wanted.into_iter().filter(|p| !installed(p)).collect();

@@ -26,7 +26,11 @@ fn main() -> ExitCode {
         Some("bench") => bench::main(&args[1..]),
         Some("install") => {
             let groups: Vec<&str> = args[1..].iter().map(String::as_str).collect();
-            install::ensure(if groups.is_empty() { &["build", "run", "test"] } else { &groups })
+            install::ensure(if groups.is_empty() {
+                &["build", "run", "test"]
+            } else {
+                &groups
+            })
         }
         _ => {
             eprint!("{USAGE}");
@@ -71,17 +75,38 @@ fn run(args: &[String]) -> Result<(), String> {
     install::ensure(&["build", "run"])?;
     step(&cargo(), &["build", "--release", "-p", "kaibo-app"])?;
     let bin = workspace_root().join("target/release/kaibo");
-    let rest: Vec<&str> = args.iter().map(String::as_str).skip_while(|a| *a == "--").collect();
+    let rest: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .skip_while(|a| *a == "--")
+        .collect();
     eprintln!("xtask: starting {}", bin.display());
-    let status = Command::new(&bin).args(&rest).status().map_err(|e| format!("could not start kaibo: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("kaibo exited with {status}")) }
+    let status = Command::new(&bin)
+        .args(&rest)
+        .status()
+        .map_err(|e| format!("could not start kaibo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("kaibo exited with {status}"))
+    }
 }
 
 fn test() -> Result<(), String> {
     install::ensure(&["build", "run", "test"])?;
     let cargo = cargo();
     step(&cargo, &["fmt", "--all", "--", "--check"])?;
-    step(&cargo, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    step(
+        &cargo,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
     // Two test threads: end-to-end tests each encode video in real time on a 2-core machine.
     step(&cargo, &["test", "--workspace", "--", "--test-threads=2"])
 }

@@ -4,8 +4,8 @@ use crate::{logging, progress};
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use kaibo_model::{
-    Destination, EncoderChoice, Event, OutputSpec, Scene, SessionPlan, VideoSettings, parse_resolution,
-    parse_source_spec,
+    Destination, EncoderChoice, Event, OutputSpec, Scene, SessionPlan, VideoSettings,
+    parse_resolution, parse_source_spec,
 };
 use kaibo_runtime::{LiveHandle, load_scene_file, resolve_windows};
 use std::path::PathBuf;
@@ -28,7 +28,11 @@ Kaibo 开播 — a broadcaster for private-domain live streams.
 ";
 
 #[derive(Parser)]
-#[command(name = "kaibo", version, about = "Kaibo 开播: a desktop broadcaster for live-stream hosts")]
+#[command(
+    name = "kaibo",
+    version,
+    about = "Kaibo 开播: a desktop broadcaster for live-stream hosts"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -104,8 +108,16 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
             let collection = load_scene_file(path)?;
             let scene = match &args.scene {
                 Some(name) => collection.scene(name).cloned().ok_or_else(|| {
-                    let names: Vec<_> = collection.scenes.iter().map(|s| format!("\"{}\"", s.name)).collect();
-                    anyhow!("{} has no scene named \"{name}\"; it has {}", path.display(), names.join(", "))
+                    let names: Vec<_> = collection
+                        .scenes
+                        .iter()
+                        .map(|s| format!("\"{}\"", s.name))
+                        .collect();
+                    anyhow!(
+                        "{} has no scene named \"{name}\"; it has {}",
+                        path.display(),
+                        names.join(", ")
+                    )
                 })?,
                 None => collection.scenes[0].clone(),
             };
@@ -121,7 +133,9 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
     let quick = Scene::from_inputs(&scene.name, extra);
     scene.sources.extend(quick.sources);
     if scene.sources.is_empty() {
-        return Err(anyhow!("nothing to show: give --source SPEC (e.g. --source screen) or --scenes FILE"));
+        return Err(anyhow!(
+            "nothing to show: give --source SPEC (e.g. --source screen) or --scenes FILE"
+        ));
     }
     let (width, height) = parse_resolution(&args.resolution).map_err(|e| anyhow!(e))?;
     let video = VideoSettings {
@@ -138,10 +152,14 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
         .map(|d| Destination::parse(d).map(OutputSpec::Rtmp))
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(path) = &args.record {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.is_dir() {
-                return Err(anyhow!("cannot record to {}: the folder {} does not exist", path.display(), dir.display()));
-            }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            return Err(anyhow!(
+                "cannot record to {}: the folder {} does not exist",
+                path.display(),
+                dir.display()
+            ));
         }
         outputs.push(OutputSpec::Record(path.clone()));
     }

@@ -28,7 +28,12 @@ impl log::Log for FileLogger {
             .map(|d| d.as_secs_f64())
             .unwrap_or_default();
         if let Ok(mut f) = self.file.lock() {
-            let _ = writeln!(f, "{now:.3} {:<5} {}: {text}", record.level(), record.target());
+            let _ = writeln!(
+                f,
+                "{now:.3} {:<5} {}: {text}",
+                record.level(),
+                record.target()
+            );
         }
     }
 

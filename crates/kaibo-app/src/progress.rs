@@ -8,7 +8,11 @@ use std::fmt::Write;
 pub fn line(s: &StatsSnapshot) -> String {
     let t = s.elapsed_s as u64;
     let total = s.frames_encoded + s.frames_dropped;
-    let pct = if total == 0 { 0.0 } else { s.frames_dropped as f64 * 100.0 / total as f64 };
+    let pct = if total == 0 {
+        0.0
+    } else {
+        s.frames_dropped as f64 * 100.0 / total as f64
+    };
     format!(
         "{:<8} {:02}:{:02}:{:02}  {:>5.1} fps  {:>5.0} kbps  dropped {} ({:.2}%)",
         s.state.word(),
@@ -37,15 +41,29 @@ pub fn device_table(list: &DeviceList) -> String {
         let _ = writeln!(out, "  (none)");
     }
     for m in &list.microphones {
-        let _ = writeln!(out, "  mic:{}  {}{}", m.id, m.name, if m.is_default { "  (default)" } else { "" });
+        let _ = writeln!(
+            out,
+            "  mic:{}  {}{}",
+            m.id,
+            m.name,
+            if m.is_default { "  (default)" } else { "" }
+        );
     }
     let _ = writeln!(out, "Screens 屏幕:");
     for s in &list.screens {
-        let _ = writeln!(out, "  screen:{}  {} {}x{}+{}+{}", s.display, s.name, s.width, s.height, s.x, s.y);
+        let _ = writeln!(
+            out,
+            "  screen:{}  {} {}x{}+{}+{}",
+            s.display, s.name, s.width, s.height, s.x, s.y
+        );
     }
     let _ = writeln!(out, "Windows 窗口:");
     for w in &list.windows {
-        let _ = writeln!(out, "  window:0x{:x}  {}  ({}x{})", w.xid, w.title, w.width, w.height);
+        let _ = writeln!(
+            out,
+            "  window:0x{:x}  {}  ({}x{})",
+            w.xid, w.title, w.width, w.height
+        );
     }
     for p in &list.problems {
         let _ = writeln!(out, "note: {p}");

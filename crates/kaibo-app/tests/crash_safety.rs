@@ -11,7 +11,14 @@ fn recording_is_playable_after_kill_9() {
     let dir = TempDir::new();
     let record = dir.path().join("crash.mkv");
     let mut child = common::kaibo()
-        .args(["live", "--source", "test", "--to", &nginx.url("live", "crash"), "--record"])
+        .args([
+            "live",
+            "--source",
+            "test",
+            "--to",
+            &nginx.url("live", "crash"),
+            "--record",
+        ])
         .arg(&record)
         .arg("--log-file")
         .arg(dir.path().join("k.log"))
@@ -28,8 +35,19 @@ fn recording_is_playable_after_kill_9() {
     child.wait().expect("reaped");
     let path = record.to_string_lossy().to_string();
     let probe = ffprobe(&path);
-    assert_eq!(probe.video.as_ref().map(|v| v.codec.as_str()), Some("h264"), "{}", probe.raw);
+    assert_eq!(
+        probe.video.as_ref().map(|v| v.codec.as_str()),
+        Some("h264"),
+        "{}",
+        probe.raw
+    );
     let played = decoded_duration_s(&path);
-    assert!(played >= 6.0, "only {played:.2} s playable after {lived:.2} s of recording");
-    assert!(played >= lived - 2.0, "lost more than 2 s: {played:.2} s of {lived:.2} s");
+    assert!(
+        played >= 6.0,
+        "only {played:.2} s playable after {lived:.2} s of recording"
+    );
+    assert!(
+        played >= lived - 2.0,
+        "lost more than 2 s: {played:.2} s of {lived:.2} s"
+    );
 }

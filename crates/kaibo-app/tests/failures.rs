@@ -15,11 +15,18 @@ fn refused_connection_fails_fast_with_a_clear_line() {
     let dir = TempDir::new();
     let port = kaibo_testkit::free_port();
     let url = format!("rtmp://127.0.0.1:{port}/live/key");
-    let ran = run(&["live", "--source", "test", "--to", &url, "--duration", "20"], None, &dir.path().join("k.log"));
+    let ran = run(
+        &["live", "--source", "test", "--to", &url, "--duration", "20"],
+        None,
+        &dir.path().join("k.log"),
+    );
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
     assert!(ran.elapsed < REPORT_WITHIN, "took {:?}", ran.elapsed);
     let line = ran.last_line();
-    assert!(line.contains("refused") && line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    assert!(
+        line.contains("refused") && line.contains(&format!("127.0.0.1:{port}")),
+        "{line}"
+    );
 }
 
 #[test]
@@ -34,11 +41,22 @@ fn silent_server_fails_within_ten_seconds() {
     });
     let dir = TempDir::new();
     let url = format!("rtmp://127.0.0.1:{port}/live/key");
-    let ran = run(&["live", "--source", "test", "--to", &url, "--duration", "30"], None, &dir.path().join("k.log"));
+    let ran = run(
+        &["live", "--source", "test", "--to", &url, "--duration", "30"],
+        None,
+        &dir.path().join("k.log"),
+    );
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
-    assert!(ran.elapsed < REPORT_WITHIN + Duration::from_secs(1), "took {:?}", ran.elapsed);
+    assert!(
+        ran.elapsed < REPORT_WITHIN + Duration::from_secs(1),
+        "took {:?}",
+        ran.elapsed
+    );
     let line = ran.last_line();
-    assert!(line.contains("did not answer") || line.contains("did not accept"), "{line}");
+    assert!(
+        line.contains("did not answer") || line.contains("did not accept"),
+        "{line}"
+    );
     drop(holder);
 }
 
@@ -47,13 +65,25 @@ fn denied_publish_reports_key_rejected() {
     let nginx = Nginx::start();
     let dir = TempDir::new();
     let ran = run(
-        &["live", "--source", "test", "--to", &nginx.url("deny", "some-key"), "--duration", "20"],
+        &[
+            "live",
+            "--source",
+            "test",
+            "--to",
+            &nginx.url("deny", "some-key"),
+            "--duration",
+            "20",
+        ],
         None,
         &dir.path().join("k.log"),
     );
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
     assert!(ran.elapsed < REPORT_WITHIN, "took {:?}", ran.elapsed);
-    assert!(ran.last_line().contains("rejected the stream key"), "{}", ran.stderr);
+    assert!(
+        ran.last_line().contains("rejected the stream key"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]
@@ -61,12 +91,24 @@ fn on_publish_403_reports_key_rejected() {
     let nginx = Nginx::start();
     let dir = TempDir::new();
     let ran = run(
-        &["live", "--source", "test", "--to", &nginx.url("hook", "expired-key"), "--duration", "20"],
+        &[
+            "live",
+            "--source",
+            "test",
+            "--to",
+            &nginx.url("hook", "expired-key"),
+            "--duration",
+            "20",
+        ],
         None,
         &dir.path().join("k.log"),
     );
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
-    assert!(ran.last_line().contains("rejected the stream key"), "{}", ran.stderr);
+    assert!(
+        ran.last_line().contains("rejected the stream key"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]
@@ -77,7 +119,11 @@ fn malformed_urls_are_refused_before_starting() {
         ("rtmp://127.0.0.1/live", "stream key"),
         ("rtmp://127.0.0.1:99999/live/k", "port"),
     ] {
-        let ran = run(&["live", "--source", "test", "--to", url], None, &dir.path().join("k.log"));
+        let ran = run(
+            &["live", "--source", "test", "--to", url],
+            None,
+            &dir.path().join("k.log"),
+        );
         assert_eq!(ran.code, Some(2), "{url}: {}", ran.stderr);
         assert!(ran.last_line().contains(expect), "{url}: {}", ran.stderr);
     }
@@ -87,7 +133,15 @@ fn malformed_urls_are_refused_before_starting() {
 fn missing_display_is_a_device_error() {
     let dir = TempDir::new();
     let ran = run(
-        &["live", "--source", "screen::987", "--to", "rtmp://127.0.0.1:1/live/k", "--duration", "5"],
+        &[
+            "live",
+            "--source",
+            "screen::987",
+            "--to",
+            "rtmp://127.0.0.1:1/live/k",
+            "--duration",
+            "5",
+        ],
         None,
         &dir.path().join("k.log"),
     );
@@ -99,25 +153,57 @@ fn missing_display_is_a_device_error() {
 fn malformed_scene_files_name_line_and_field() {
     let dir = TempDir::new();
     let cases = [
-        ("version = 1\n[[scenes]]\nname = \"A\"\n[[scenes.sources]]\nname = \"x\"\ninput = { kind = \"webcam\" }\n", ":6:", "webcam"),
-        ("version = 1\n[[scenes]]\nname = \"A\"\n[[scenes.sources]]\nname = \"x\"\ninput = { kind = \"test\" }\nlayout = { x = 0, y = 0, width = 10, height = 10, opacity = 2.5 }\n", ":7:", "scenes[0].sources[0].layout.opacity"),
+        (
+            "version = 1\n[[scenes]]\nname = \"A\"\n[[scenes.sources]]\nname = \"x\"\ninput = { kind = \"webcam\" }\n",
+            ":6:",
+            "webcam",
+        ),
+        (
+            "version = 1\n[[scenes]]\nname = \"A\"\n[[scenes.sources]]\nname = \"x\"\ninput = { kind = \"test\" }\nlayout = { x = 0, y = 0, width = 10, height = 10, opacity = 2.5 }\n",
+            ":7:",
+            "scenes[0].sources[0].layout.opacity",
+        ),
         ("version = 1\n[[scenes]\nname = \"A\"\n", ":2:", "TOML"),
         ("version = 3\n[[scenes]]\nname = \"A\"\n", ":1:", "version"),
-        ("version = 1\n[[scenes]]\nname = \"A\"\n[[scenes.sources]]\nname = \"x\"\ninput = { kind = \"text\", text = \"hi\", colour = \"red\" }\n", ":6:", "colour"),
+        (
+            "version = 1\n[[scenes]]\nname = \"A\"\n[[scenes.sources]]\nname = \"x\"\ninput = { kind = \"text\", text = \"hi\", colour = \"red\" }\n",
+            ":6:",
+            "colour",
+        ),
     ];
     for (i, (text, line, field)) in cases.iter().enumerate() {
         let path = dir.path().join(format!("bad{i}.toml"));
         std::fs::write(&path, text).expect("write");
         let ran = run(
-            &["live", "--scenes", &path.to_string_lossy(), "--to", "rtmp://127.0.0.1:1/live/k"],
+            &[
+                "live",
+                "--scenes",
+                &path.to_string_lossy(),
+                "--to",
+                "rtmp://127.0.0.1:1/live/k",
+            ],
             None,
             &dir.path().join("k.log"),
         );
         assert_eq!(ran.code, Some(2), "case {i}: {}", ran.stderr);
-        assert!(ran.stderr.contains(&format!("bad{i}.toml{line}")), "case {i}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains(&format!("bad{i}.toml{line}")),
+            "case {i}: {}",
+            ran.stderr
+        );
         assert!(ran.stderr.contains(field), "case {i}: {}", ran.stderr);
     }
-    let ran = run(&["live", "--scenes", "/nonexistent/show.toml", "--to", "rtmp://h/a/k"], None, &dir.path().join("k.log"));
+    let ran = run(
+        &[
+            "live",
+            "--scenes",
+            "/nonexistent/show.toml",
+            "--to",
+            "rtmp://h/a/k",
+        ],
+        None,
+        &dir.path().join("k.log"),
+    );
     assert_eq!(ran.code, Some(2));
     assert!(ran.last_line().contains("no such file"), "{}", ran.stderr);
 }
@@ -127,5 +213,8 @@ fn no_arguments_print_the_guide() {
     let out = common::kaibo().output().expect("runs");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("kaibo live") && text.contains("kaibo devices") && text.contains("开播"), "{text}");
+    assert!(
+        text.contains("kaibo live") && text.contains("kaibo devices") && text.contains("开播"),
+        "{text}"
+    );
 }

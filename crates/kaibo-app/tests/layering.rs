@@ -7,11 +7,21 @@ use std::process::Command;
 fn metadata() -> Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON")
 }
 
@@ -48,7 +58,11 @@ fn allowed_internal(krate: &str) -> &'static [&'static str] {
 }
 
 fn is_media_stack(dep: &str) -> bool {
-    dep.starts_with("gstreamer") || dep == "glib" || dep == "nokhwa" || dep == "cpal" || dep == "x11rb"
+    dep.starts_with("gstreamer")
+        || dep == "glib"
+        || dep == "nokhwa"
+        || dep == "cpal"
+        || dep == "x11rb"
 }
 
 #[test]
@@ -56,7 +70,10 @@ fn every_crate_depends_only_on_lower_layers() {
     for (krate, deps) in workspace_deps() {
         let allowed = allowed_internal(&krate);
         for dep in deps.iter().filter(|d| d.starts_with("kaibo-")) {
-            assert!(allowed.contains(&dep.as_str()), "{krate} must not depend on {dep} (allowed: {allowed:?})");
+            assert!(
+                allowed.contains(&dep.as_str()),
+                "{krate} must not depend on {dep} (allowed: {allowed:?})"
+            );
         }
     }
 }
@@ -66,7 +83,10 @@ fn app_and_model_never_touch_media_or_devices() {
     for (krate, deps) in workspace_deps() {
         if krate == "kaibo-app" || krate == "kaibo-model" {
             for dep in &deps {
-                assert!(!is_media_stack(dep), "{krate} depends on {dep}; only kaibo-media/kaibo-devices may");
+                assert!(
+                    !is_media_stack(dep),
+                    "{krate} depends on {dep}; only kaibo-media/kaibo-devices may"
+                );
             }
         }
     }
@@ -74,7 +94,10 @@ fn app_and_model_never_touch_media_or_devices() {
 
 #[test]
 fn model_is_pure_data() {
-    let (_, deps) = workspace_deps().into_iter().find(|(k, _)| k == "kaibo-model").expect("kaibo-model exists");
+    let (_, deps) = workspace_deps()
+        .into_iter()
+        .find(|(k, _)| k == "kaibo-model")
+        .expect("kaibo-model exists");
     for dep in deps {
         assert!(
             ["serde", "thiserror", "toml", "toml_edit"].contains(&dep.as_str()),

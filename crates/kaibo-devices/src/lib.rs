@@ -54,14 +54,20 @@ pub fn list_cameras() -> Result<Vec<CameraInfo>, String> {
 pub fn list_microphones() -> Result<Vec<MicInfo>, String> {
     use cpal::traits::{DeviceTrait, HostTrait};
     let host = cpal::default_host();
-    let default_id = host.default_input_device().and_then(|d| d.id().ok()).map(|id| id.to_string());
+    let default_id = host
+        .default_input_device()
+        .and_then(|d| d.id().ok())
+        .map(|id| id.to_string());
     let devices = host
         .input_devices()
         .map_err(|e| format!("microphones could not be listed ({e}); check that a sound server or sound card is available"))?;
     Ok(devices
         .filter_map(|d| {
             let id = d.id().ok()?.to_string();
-            let name = d.description().map(|desc| desc.name().to_owned()).unwrap_or_else(|_| id.clone());
+            let name = d
+                .description()
+                .map(|desc| desc.name().to_owned())
+                .unwrap_or_else(|_| id.clone());
             Some(MicInfo {
                 is_default: default_id.as_deref() == Some(id.as_str()),
                 name,

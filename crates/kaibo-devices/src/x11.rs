@@ -9,7 +9,9 @@ use x11rb::rust_connection::RustConnection;
 /// Why the X server could not be asked.
 #[derive(Debug, thiserror::Error)]
 pub enum X11Error {
-    #[error("cannot open X display {0}: is it running and is DISPLAY set? Screens and windows are not listed")]
+    #[error(
+        "cannot open X display {0}: is it running and is DISPLAY set? Screens and windows are not listed"
+    )]
     Connect(String),
     #[error("the X server at {display} failed a request ({reason})")]
     Request { display: String, reason: String },
@@ -20,7 +22,8 @@ fn connect(display: Option<&str>) -> Result<(RustConnection, usize, String), X11
         .map(str::to_owned)
         .or_else(|| std::env::var("DISPLAY").ok())
         .unwrap_or_else(|| ":0".into());
-    let (conn, screen) = x11rb::connect(Some(&name)).map_err(|_| X11Error::Connect(name.clone()))?;
+    let (conn, screen) =
+        x11rb::connect(Some(&name)).map_err(|_| X11Error::Connect(name.clone()))?;
     Ok((conn, screen, name))
 }
 
@@ -80,7 +83,12 @@ pub fn list_windows(display: Option<&str>) -> Result<Vec<WindowInfo>, X11Error> 
     let root = conn.setup().roots[screen_num].root;
     let net_wm_name = intern(&conn, b"_NET_WM_NAME");
     let utf8 = intern(&conn, b"UTF8_STRING");
-    let children = conn.query_tree(root).map_err(|e| err(&e))?.reply().map_err(|e| err(&e))?.children;
+    let children = conn
+        .query_tree(root)
+        .map_err(|e| err(&e))?
+        .reply()
+        .map_err(|e| err(&e))?
+        .children;
     let mut out = Vec::new();
     for top in children {
         let viewable = conn
@@ -118,10 +126,19 @@ pub fn list_windows(display: Option<&str>) -> Result<Vec<WindowInfo>, X11Error> 
 }
 
 fn intern(conn: &RustConnection, atom: &[u8]) -> Option<u32> {
-    conn.intern_atom(false, atom).ok()?.reply().ok().map(|r| r.atom)
+    conn.intern_atom(false, atom)
+        .ok()?
+        .reply()
+        .ok()
+        .map(|r| r.atom)
 }
 
-fn title(conn: &RustConnection, w: Window, net_wm_name: Option<u32>, utf8: Option<u32>) -> Option<String> {
+fn title(
+    conn: &RustConnection,
+    w: Window,
+    net_wm_name: Option<u32>,
+    utf8: Option<u32>,
+) -> Option<String> {
     let read = |prop: u32, ty: u32| {
         conn.get_property(false, w, prop, ty, 0, 1024)
             .ok()?
@@ -130,10 +147,11 @@ fn title(conn: &RustConnection, w: Window, net_wm_name: Option<u32>, utf8: Optio
             .filter(|r| !r.value.is_empty())
             .map(|r| String::from_utf8_lossy(&r.value).into_owned())
     };
-    if let (Some(p), Some(t)) = (net_wm_name, utf8) {
-        if let Some(s) = read(p, t) {
-            return Some(s);
-        }
+    if let (Some(p), Some(t)) = (net_wm_name, utf8)
+        && let Some(s) = read(p, t)
+    {
+        return Some(s);
     }
-    read(AtomEnum::WM_NAME.into(), AtomEnum::STRING.into())
+    // Legacy WM_NAME may be STRING or COMPOUND_TEXT; ASCII titles read the same in both.
+    read(AtomEnum::WM_NAME.into(), AtomEnum::ANY.into())
 }

@@ -8,7 +8,9 @@ use crate::error::{FailureKind, MediaError, classify};
 use crate::pipeline::{Built, Output, build};
 use gst::prelude::*;
 use kaibo_model::secret::scrub_all;
-use kaibo_model::{OutputKind, OutputState, OutputStats, Secret, SessionPlan, SessionState, StatsSnapshot, Summary};
+use kaibo_model::{
+    OutputKind, OutputState, OutputStats, Secret, SessionPlan, SessionState, StatsSnapshot, Summary,
+};
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -84,8 +86,9 @@ impl Engine {
         self.started_at = Some(now);
         self.last_sample = (now, 0, 0);
         for clip in &self.built.clips {
-            clip.set_state(gst::State::Playing)
-                .map_err(|_| MediaError::State("a clip could not be opened; check the file".into()))?;
+            clip.set_state(gst::State::Playing).map_err(|_| {
+                MediaError::State("a clip could not be opened; check the file".into())
+            })?;
         }
         if self.built.pipeline.set_state(gst::State::Playing).is_err() {
             // The bus holds the reason; surface it.
@@ -95,7 +98,9 @@ impl Engine {
                     EngineEvent::Failed(err) => Some(err),
                     _ => None,
                 })
-                .unwrap_or_else(|| MediaError::State("GStreamer refused to start the pipeline".into()));
+                .unwrap_or_else(|| {
+                    MediaError::State("GStreamer refused to start the pipeline".into())
+                });
             self.state = SessionState::Failed;
             return Err(reason);
         }
@@ -123,11 +128,27 @@ impl Engine {
         use gst::MessageView;
         match msg.view() {
             MessageView::Error(err) => {
-                let element = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();
-                Some(EngineEvent::Failed(self.stream_error(&element, &err.error().to_string(), err.debug().as_deref())))
+                let element = msg
+                    .src()
+                    .map(|s| s.path_string().to_string())
+                    .unwrap_or_default();
+                Some(EngineEvent::Failed(self.stream_error(
+                    &element,
+                    &err.error().to_string(),
+                    err.debug().as_deref(),
+                )))
             }
             MessageView::Warning(w) => {
-                log::warn!("{}", self.scrub(&format!("{}: {}", msg.src().map(|s| s.path_string().to_string()).unwrap_or_default(), w.error())));
+                log::warn!(
+                    "{}",
+                    self.scrub(&format!(
+                        "{}: {}",
+                        msg.src()
+                            .map(|s| s.path_string().to_string())
+                            .unwrap_or_default(),
+                        w.error()
+                    ))
+                );
                 None
             }
             MessageView::Eos(_) => Some(EngineEvent::Finished),
@@ -151,7 +172,8 @@ impl Engine {
             self.output_states[i] = OutputState::Failed;
             self.failed_output.get_or_insert(i);
         }
-        let was_live = output.is_some_and(|i| self.built.outputs[i].bytes.load(Ordering::Relaxed) > RTMP_LIVE_BYTES)
+        let was_live = output
+            .is_some_and(|i| self.built.outputs[i].bytes.load(Ordering::Relaxed) > RTMP_LIVE_BYTES)
             && output.is_some_and(|i| self.output_live(i));
         let label = output.map(|i| &self.built.outputs[i].label);
         let (kind, message) = classify(element, text, label, was_live);
@@ -170,7 +192,10 @@ impl Engine {
         let name = element_path.rsplit(':').next()?;
         let rest = name.strip_prefix("out")?;
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse().ok().filter(|i| *i < self.built.outputs.len())
+        digits
+            .parse()
+            .ok()
+            .filter(|i| *i < self.built.outputs.len())
     }
 
     /// Marks the session failed because an output never started publishing.
@@ -201,13 +226,22 @@ impl Engine {
             let Some(bus) = clip.bus() else { continue };
             while let Some(msg) = bus.pop() {
                 match msg.view() {
-                    gst::MessageView::Eos(_) => {
-                        if clip.seek_simple(gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT, gst::ClockTime::ZERO).is_err() {
-                            log::warn!("a clip could not be rewound; it will stay on its last frame");
-                        }
+                    gst::MessageView::Eos(_)
+                        if clip
+                            .seek_simple(
+                                gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
+                                gst::ClockTime::ZERO,
+                            )
+                            .is_err() =>
+                    {
+                        log::warn!("a clip could not be rewound; it will stay on its last frame");
                     }
                     gst::MessageView::Error(e) => {
-                        log::warn!("clip {}: {}", clip.name(), self.scrub(&e.error().to_string()));
+                        log::warn!(
+                            "clip {}: {}",
+                            clip.name(),
+                            self.scrub(&e.error().to_string())
+                        );
                     }
                     _ => {}
                 }
@@ -230,7 +264,9 @@ impl Engine {
                 self.output_states[i] = OutputState::Live;
             }
         }
-        if self.state == SessionState::Starting && self.output_states.iter().all(|s| *s == OutputState::Live) {
+        if self.state == SessionState::Starting
+            && self.output_states.iter().all(|s| *s == OutputState::Live)
+        {
             self.state = SessionState::Live;
         }
         let c = &self.built.counters;
@@ -239,7 +275,10 @@ impl Engine {
         let (then, f0, b0) = self.last_sample;
         let dt = then.elapsed().as_secs_f64();
         if dt >= 0.25 {
-            self.rates = ((frames - f0) as f64 / dt, (bytes - b0) as f64 * 8.0 / 1000.0 / dt);
+            self.rates = (
+                (frames - f0) as f64 / dt,
+                (bytes - b0) as f64 * 8.0 / 1000.0 / dt,
+            );
             self.last_sample = (Instant::now(), frames, bytes);
         }
         StatsSnapshot {
@@ -261,8 +300,14 @@ impl Engine {
             .outputs
             .iter()
             .map(|o| {
-                let queued = o.queues.first().map(|q| u64::from(q.property::<u32>("current-level-buffers"))).unwrap_or(0);
-                o.video_in.load(Ordering::Relaxed).saturating_sub(o.video_out.load(Ordering::Relaxed) + queued)
+                let queued = o
+                    .queues
+                    .first()
+                    .map(|q| u64::from(q.property::<u32>("current-level-buffers")))
+                    .unwrap_or(0);
+                o.video_in
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(o.video_out.load(Ordering::Relaxed) + queued)
             })
             .sum();
         missing + leaked
@@ -310,7 +355,11 @@ impl Engine {
             self.built.pipeline.send_event(gst::event::Eos::new());
         }
         let deadline = Instant::now() + timeout;
-        let all_eos = |outputs: &[Output]| eos_targets.iter().all(|&i| outputs[i].eos.load(Ordering::SeqCst));
+        let all_eos = |outputs: &[Output]| {
+            eos_targets
+                .iter()
+                .all(|&i| outputs[i].eos.load(Ordering::SeqCst))
+        };
         while Instant::now() < deadline && !all_eos(&self.built.outputs) {
             match self.poll(Duration::from_millis(50)) {
                 Some(EngineEvent::Finished) => break,
@@ -319,7 +368,10 @@ impl Engine {
             }
         }
         if !all_eos(&self.built.outputs) {
-            log::warn!("stopping: not every output confirmed the end of stream within {} s", timeout.as_secs());
+            log::warn!(
+                "stopping: not every output confirmed the end of stream within {} s",
+                timeout.as_secs()
+            );
         }
         let summary_stats = self.output_stats();
         let _ = self.built.pipeline.set_state(gst::State::Null);
@@ -339,7 +391,11 @@ impl Engine {
             .into_iter()
             .zip(&self.output_states)
             .map(|(mut o, state)| {
-                o.state = if *state == OutputState::Failed { OutputState::Failed } else { OutputState::Stopped };
+                o.state = if *state == OutputState::Failed {
+                    OutputState::Failed
+                } else {
+                    OutputState::Stopped
+                };
                 o
             })
             .collect();
@@ -361,8 +417,12 @@ impl Engine {
     /// hold the stream key) are left out.
     fn dump_graph(&self, tag: &str) {
         if std::env::var_os("GST_DEBUG_DUMP_DOT_DIR").is_some() {
-            let details = gst::DebugGraphDetails::MEDIA_TYPE | gst::DebugGraphDetails::CAPS_DETAILS | gst::DebugGraphDetails::STATES;
-            self.built.pipeline.debug_to_dot_file_with_ts(details, format!("kaibo-{tag}"));
+            let details = gst::DebugGraphDetails::MEDIA_TYPE
+                | gst::DebugGraphDetails::CAPS_DETAILS
+                | gst::DebugGraphDetails::STATES;
+            self.built
+                .pipeline
+                .debug_to_dot_file_with_ts(details, format!("kaibo-{tag}"));
         }
     }
 }

@@ -7,10 +7,17 @@ pub use kaibo_model::FailureKind;
 /// An engine failure. `Display` is one sentence for the host: what happened and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
-    #[error("GStreamer could not start: {0}. Install GStreamer 1.22 or newer (run `cargo xtask run`)")]
+    #[error(
+        "GStreamer could not start: {0}. Install GStreamer 1.22 or newer (run `cargo xtask run`)"
+    )]
     Init(String),
-    #[error("the GStreamer element \"{factory}\" is missing; install the package {package} (or run `cargo xtask run`)")]
-    MissingElement { factory: String, package: &'static str },
+    #[error(
+        "the GStreamer element \"{factory}\" is missing; install the package {package} (or run `cargo xtask run`)"
+    )]
+    MissingElement {
+        factory: String,
+        package: &'static str,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error("could not build the pipeline: {0}")]
@@ -34,7 +41,9 @@ impl MediaError {
     pub fn kind(&self) -> FailureKind {
         match self {
             MediaError::Stream { kind, .. } => *kind,
-            MediaError::MissingElement { .. } | MediaError::Init(_) => FailureKind::MissingComponent,
+            MediaError::MissingElement { .. } | MediaError::Init(_) => {
+                FailureKind::MissingComponent
+            }
             MediaError::Invalid(_) => FailureKind::Invalid,
             MediaError::Build(_) | MediaError::State(_) => FailureKind::Internal,
         }
@@ -66,64 +75,110 @@ pub(crate) fn classify(
     if let Some(out) = output {
         if out.is_rtmp {
             let (kind, text) = if m.contains("refused") {
-                (FailureKind::ConnectionRefused, format!(
-                    "could not connect to {}: the connection was refused. Check the server address and port in the push URL, and that the server is running",
-                    out.host_port
-                ))
-            } else if m.contains("resolv") || m.contains("unknown host") || m.contains("name or service") {
-                (FailureKind::HostNotFound, format!(
-                    "could not find the server {}: the host name does not resolve. Check the push URL and your network/DNS",
-                    out.host_port
-                ))
-            } else if m.contains("'publish' cmd failed") || m.contains("publish") && m.contains("fail")
+                (
+                    FailureKind::ConnectionRefused,
+                    format!(
+                        "could not connect to {}: the connection was refused. Check the server address and port in the push URL, and that the server is running",
+                        out.host_port
+                    ),
+                )
+            } else if m.contains("resolv")
+                || m.contains("unknown host")
+                || m.contains("name or service")
+            {
+                (
+                    FailureKind::HostNotFound,
+                    format!(
+                        "could not find the server {}: the host name does not resolve. Check the push URL and your network/DNS",
+                        out.host_port
+                    ),
+                )
+            } else if m.contains("'publish' cmd failed")
+                || m.contains("publish") && m.contains("fail")
                 || (!output_was_live && (m.contains("closed") || m.contains("reset")))
             {
-                (FailureKind::KeyRejected, format!(
-                    "the server {} rejected the stream key (it closed the connection when asked to publish). Copy a fresh push URL/key from the platform; keys expire and can be used by one encoder at a time",
-                    out.target
-                ))
+                (
+                    FailureKind::KeyRejected,
+                    format!(
+                        "the server {} rejected the stream key (it closed the connection when asked to publish). Copy a fresh push URL/key from the platform; keys expire and can be used by one encoder at a time",
+                        out.target
+                    ),
+                )
             } else if m.contains("timed out") || m.contains("timeout") {
-                (FailureKind::Timeout, format!(
-                    "the server {} did not answer in time. Check the push URL, firewall and network",
-                    out.host_port
-                ))
+                (
+                    FailureKind::Timeout,
+                    format!(
+                        "the server {} did not answer in time. Check the push URL, firewall and network",
+                        out.host_port
+                    ),
+                )
             } else if output_was_live {
-                (FailureKind::ConnectionLost, format!(
-                    "the connection to {} was lost while live ({gst_message}). Check the network, then go live again",
-                    out.target
-                ))
+                (
+                    FailureKind::ConnectionLost,
+                    format!(
+                        "the connection to {} was lost while live ({gst_message}). Check the network, then go live again",
+                        out.target
+                    ),
+                )
             } else {
-                (FailureKind::Internal, format!("streaming to {} failed: {gst_message}", out.target))
+                (
+                    FailureKind::Internal,
+                    format!("streaming to {} failed: {gst_message}", out.target),
+                )
             };
             return (kind, text);
         }
-        return (FailureKind::RecordingFailed, format!(
-            "the recording {} could not be written ({gst_message}). Check free disk space and that the folder is writable",
-            out.target
-        ));
+        return (
+            FailureKind::RecordingFailed,
+            format!(
+                "the recording {} could not be written ({gst_message}). Check free disk space and that the folder is writable",
+                out.target
+            ),
+        );
     }
     let e = element.to_ascii_lowercase();
     if e.contains("ximagesrc") || m.contains("display") && m.contains("open") {
-        return (FailureKind::DeviceMissing, format!(
-            "screen capture failed ({gst_message}). Check that the display exists (DISPLAY, or screen:NUMBER) and the window is still open"
-        ));
+        return (
+            FailureKind::DeviceMissing,
+            format!(
+                "screen capture failed ({gst_message}). Check that the display exists (DISPLAY, or screen:NUMBER) and the window is still open"
+            ),
+        );
     }
     if e.contains("v4l2src") {
-        return (FailureKind::DeviceMissing, format!(
-            "the camera could not be opened ({gst_message}). Check it is connected and not used by another program; `kaibo devices` lists cameras"
-        ));
+        return (
+            FailureKind::DeviceMissing,
+            format!(
+                "the camera could not be opened ({gst_message}). Check it is connected and not used by another program; `kaibo devices` lists cameras"
+            ),
+        );
     }
     if e.contains("pulsesrc") || e.contains("alsasrc") {
-        return (FailureKind::DeviceMissing, format!(
-            "the microphone could not be opened ({gst_message}). Check it is connected; `kaibo devices` lists microphones"
-        ));
+        return (
+            FailureKind::DeviceMissing,
+            format!(
+                "the microphone could not be opened ({gst_message}). Check it is connected; `kaibo devices` lists microphones"
+            ),
+        );
     }
-    if e.contains("filesrc") || e.contains("decodebin") || e.contains("typefind") || m.contains("not found") || m.contains("no such file") {
-        return (FailureKind::FileInvalid, format!(
-            "a media file could not be read ({gst_message}). Check the path and that the file is an image or video GStreamer can decode"
-        ));
+    if e.contains("filesrc")
+        || e.contains("gdkpixbufoverlay")
+        || e.contains("decodebin")
+        || e.contains("typefind")
+        || m.contains("not found")
+        || m.contains("no such file")
+    {
+        return (
+            FailureKind::FileInvalid,
+            format!(
+                "a media file could not be read ({gst_message}). Check the path and that the file is an image or video GStreamer can decode"
+            ),
+        );
     }
-    (FailureKind::Internal, format!("the media pipeline stopped: {gst_message} (in {element})"))
+    (
+        FailureKind::Internal,
+        format!("the media pipeline stopped: {gst_message} (in {element})"),
+    )
 }
 
 /// Debian package that provides a GStreamer element.
@@ -132,10 +187,11 @@ pub(crate) fn package_of(factory: &str) -> &'static str {
         "x264enc" => "gstreamer1.0-plugins-ugly",
         "avenc_aac" | "avdec_h264" => "gstreamer1.0-libav",
         "ximagesrc" => "gstreamer1.0-x (and gstreamer1.0-plugins-good)",
-        "rtmp2sink" | "openh264enc" | "compositor" | "videoparsersbad" | "h264parse" | "imagefreeze" => {
-            "gstreamer1.0-plugins-bad"
+        "rtmp2sink" | "openh264enc" | "compositor" | "videoparsersbad" | "h264parse"
+        | "imagefreeze" => "gstreamer1.0-plugins-bad",
+        "flvmux" | "matroskamux" | "v4l2src" | "pulsesrc" | "gdkpixbufoverlay" => {
+            "gstreamer1.0-plugins-good"
         }
-        "flvmux" | "matroskamux" | "v4l2src" | "pulsesrc" | "gdkpixbufoverlay" => "gstreamer1.0-plugins-good",
         "alsasrc" => "gstreamer1.0-alsa",
         _ => "gstreamer1.0-plugins-base",
     }
@@ -165,18 +221,58 @@ mod tests {
 
     #[test]
     fn rtmp_errors_become_host_words() {
-        let c = |m: &str, live| classify("/GstPipeline:kaibo/GstRtmp2Sink:out0-rtmp", m, Some(&rtmp()), live).0;
-        assert_eq!(c("Connection refused: Could not connect to 127.0.0.1: Connection refused", false), FailureKind::ConnectionRefused);
-        assert_eq!(c("Failed to connect: 'publish' cmd failed: connection closed remotely", false), FailureKind::KeyRejected);
-        assert_eq!(c("Connection error: connection closed remotely", false), FailureKind::KeyRejected);
-        assert_eq!(c("Connection error: connection closed remotely", true), FailureKind::ConnectionLost);
-        assert_eq!(c("Failed to connect: Error resolving \"nohost.invalid\"", false), FailureKind::HostNotFound);
-        assert_eq!(c("Failed to connect: Socket I/O timed out", false), FailureKind::Timeout);
+        let c = |m: &str, live| {
+            classify(
+                "/GstPipeline:kaibo/GstRtmp2Sink:out0-rtmp",
+                m,
+                Some(&rtmp()),
+                live,
+            )
+            .0
+        };
+        assert_eq!(
+            c(
+                "Connection refused: Could not connect to 127.0.0.1: Connection refused",
+                false
+            ),
+            FailureKind::ConnectionRefused
+        );
+        assert_eq!(
+            c(
+                "Failed to connect: 'publish' cmd failed: connection closed remotely",
+                false
+            ),
+            FailureKind::KeyRejected
+        );
+        assert_eq!(
+            c("Connection error: connection closed remotely", false),
+            FailureKind::KeyRejected
+        );
+        assert_eq!(
+            c("Connection error: connection closed remotely", true),
+            FailureKind::ConnectionLost
+        );
+        assert_eq!(
+            c(
+                "Failed to connect: Error resolving \"nohost.invalid\"",
+                false
+            ),
+            FailureKind::HostNotFound
+        );
+        assert_eq!(
+            c("Failed to connect: Socket I/O timed out", false),
+            FailureKind::Timeout
+        );
     }
 
     #[test]
     fn source_errors_name_the_device() {
-        let (k, text) = classify("/GstPipeline:kaibo/GstXImageSrc:src0-screen", "Could not open X display for reading", None, false);
+        let (k, text) = classify(
+            "/GstPipeline:kaibo/GstXImageSrc:src0-screen",
+            "Could not open X display for reading",
+            None,
+            false,
+        );
         assert_eq!(k, FailureKind::DeviceMissing);
         assert!(text.contains("display"));
     }

@@ -13,7 +13,10 @@
 
 use crate::encoder::{encoder_factory, make_audio_encoder, make_video_encoder, profile_for};
 use crate::error::{MediaError, OutputLabel};
-use crate::sources::{Picture, audio_branch, audio_caps, capsfilter, clip_pipeline, i420_caps, link_decoder_pads, make, video_branch};
+use crate::sources::{
+    Picture, audio_branch, audio_caps, capsfilter, clip_pipeline, i420_caps, link_decoder_pads,
+    make, video_branch,
+};
 use gst::prelude::*;
 use kaibo_model::{OutputKind, OutputSpec, SessionPlan, SourceKind};
 use std::sync::Arc;
@@ -59,16 +62,26 @@ fn add_and_link(pipeline: &gst::Pipeline, elements: &[gst::Element]) -> Result<(
 
 /// Adds `elements`, linking them in order except across `decoder`, whose dynamic pads are
 /// linked to the element after it when they appear (video and audio pads to their heads).
-fn add_branch(pipeline: &gst::Pipeline, elements: &[gst::Element], decoder: Option<&gst::Element>) -> Result<(), MediaError> {
+fn add_branch(
+    pipeline: &gst::Pipeline,
+    elements: &[gst::Element],
+    decoder: Option<&gst::Element>,
+) -> Result<(), MediaError> {
     let Some(decoder) = decoder else {
         return add_and_link(pipeline, elements);
     };
-    pipeline.add_many(elements.iter().filter(|e| pipeline.by_name(&e.name()).is_none()))?;
+    pipeline.add_many(
+        elements
+            .iter()
+            .filter(|e| pipeline.by_name(&e.name()).is_none()),
+    )?;
     match elements.iter().position(|e| e == decoder) {
         Some(at) => {
-            gst::Element::link_many(&elements[..=at]).map_err(|e| MediaError::Build(format!("{e}")))?;
+            gst::Element::link_many(&elements[..=at])
+                .map_err(|e| MediaError::Build(format!("{e}")))?;
             if at + 1 < elements.len() {
-                gst::Element::link_many(&elements[at + 1..]).map_err(|e| MediaError::Build(format!("{e}")))?;
+                gst::Element::link_many(&elements[at + 1..])
+                    .map_err(|e| MediaError::Build(format!("{e}")))?;
             }
         }
         None => gst::Element::link_many(elements).map_err(|e| MediaError::Build(format!("{e}")))?,
@@ -110,8 +123,13 @@ pub(crate) fn build(plan: &SessionPlan) -> Result<Built, MediaError> {
                     pad.set_property("height", layout.height as i32);
                     pad.set_property("zorder", layout.z);
                     pad.set_property("alpha", if layout.visible { layout.opacity } else { 0.0 });
-                    let src = branch.tail.static_pad("src").ok_or_else(|| MediaError::Build("branch has no src pad".into()))?;
-                    src.link(&pad).map_err(|e| MediaError::Build(format!("linking {prefix} to compositor: {e:?}")))?;
+                    let src = branch
+                        .tail
+                        .static_pad("src")
+                        .ok_or_else(|| MediaError::Build("branch has no src pad".into()))?;
+                    src.link(&pad).map_err(|e| {
+                        MediaError::Build(format!("linking {prefix} to compositor: {e:?}"))
+                    })?;
                     composited += 1;
                     if let Some(d) = &branch.decoder {
                         let at = branch.elements.iter().position(|e| e == d).unwrap_or(0);
@@ -139,13 +157,19 @@ pub(crate) fn build(plan: &SessionPlan) -> Result<Built, MediaError> {
         let bg = make("videotestsrc", "background-videotestsrc")?;
         bg.set_property("is-live", true);
         bg.set_property_from_str("pattern", "black");
-        let caps = capsfilter("background-caps", &i420_caps(video.width, video.height, video.fps))?;
+        let caps = capsfilter(
+            "background-caps",
+            &i420_caps(video.width, video.height, video.fps),
+        )?;
         add_and_link(&pipeline, &[bg, caps.clone()])?;
         caps.link(&compositor)?;
     }
 
     // Canvas → overlays → encoder → vtee.
-    let canvas_caps = capsfilter("canvas-caps", &i420_caps(video.width, video.height, video.fps))?;
+    let canvas_caps = capsfilter(
+        "canvas-caps",
+        &i420_caps(video.width, video.height, video.fps),
+    )?;
     overlays.sort_by_key(|(z, _)| *z);
     let factory = encoder_factory(video.encoder)?;
     let venc = make_video_encoder(factory, video, "venc")?;
@@ -221,7 +245,8 @@ fn count_encoder(venc: &gst::Element, counters: &Arc<Counters>, fps: u32) {
         pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
             if let Some(buffer) = info.buffer() {
                 c.frames_encoded.fetch_add(1, Ordering::Relaxed);
-                c.video_bytes.fetch_add(buffer.size() as u64, Ordering::Relaxed);
+                c.video_bytes
+                    .fetch_add(buffer.size() as u64, Ordering::Relaxed);
             }
             gst::PadProbeReturn::Ok
         });
@@ -311,8 +336,16 @@ fn add_output(
     pipeline.add_many([&vq, &aq, &mux, &sink])?;
     vtee.link(&vq)?;
     atee.link(&aq)?;
-    let vpad = mux.request_pad_simple(if kind == OutputKind::Rtmp { "video" } else { "video_%u" });
-    let apad = mux.request_pad_simple(if kind == OutputKind::Rtmp { "audio" } else { "audio_%u" });
+    let vpad = mux.request_pad_simple(if kind == OutputKind::Rtmp {
+        "video"
+    } else {
+        "video_%u"
+    });
+    let apad = mux.request_pad_simple(if kind == OutputKind::Rtmp {
+        "audio"
+    } else {
+        "audio_%u"
+    });
     let (Some(vpad), Some(apad)) = (vpad, apad) else {
         return Err(MediaError::Build(format!("{p}: the muxer gave no pads")));
     };
@@ -331,14 +364,20 @@ fn add_output(
     let eos = Arc::new(AtomicBool::new(false));
     if let Some(pad) = sink.static_pad("sink") {
         let (b, e) = (Arc::clone(&bytes), Arc::clone(&eos));
-        pad.add_probe(gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-            if let Some(buffer) = info.buffer() {
-                b.fetch_add(buffer.size() as u64, Ordering::Relaxed);
-            } else if info.event().is_some_and(|ev| ev.type_() == gst::EventType::Eos) {
-                e.store(true, Ordering::SeqCst);
-            }
-            gst::PadProbeReturn::Ok
-        });
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+            move |_, info| {
+                if let Some(buffer) = info.buffer() {
+                    b.fetch_add(buffer.size() as u64, Ordering::Relaxed);
+                } else if info
+                    .event()
+                    .is_some_and(|ev| ev.type_() == gst::EventType::Eos)
+                {
+                    e.store(true, Ordering::SeqCst);
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
     }
     let video_in = Arc::new(AtomicU64::new(0));
     let video_out = Arc::new(AtomicU64::new(0));

@@ -56,7 +56,10 @@ fn convert_scale(name: &str) -> Result<Vec<gst::Element>, MediaError> {
     if gst::ElementFactory::find("videoconvertscale").is_some() {
         Ok(vec![make("videoconvertscale", name)?])
     } else {
-        Ok(vec![make("videoscale", &format!("{name}-scale"))?, make("videoconvert", name)?])
+        Ok(vec![
+            make("videoscale", &format!("{name}-scale"))?,
+            make("videoconvert", name)?,
+        ])
     }
 }
 
@@ -69,8 +72,15 @@ pub(crate) struct Branch {
 }
 
 fn chain(elements: Vec<gst::Element>, decoder: Option<gst::Element>) -> Branch {
-    let tail = elements.last().cloned().expect("a branch has at least one element");
-    Branch { elements, tail, decoder }
+    let tail = elements
+        .last()
+        .cloned()
+        .expect("a branch has at least one element");
+    Branch {
+        elements,
+        tail,
+        decoder,
+    }
 }
 
 /// Where a source's picture goes.
@@ -120,9 +130,16 @@ pub(crate) fn video_branch(
         }
         SourceKind::Screen { display } => {
             let src = ximagesrc(prefix, display.as_deref())?;
-            finish(vec![src, capsfilter(&format!("{prefix}-rate"), &rate_caps)?], None)
+            finish(
+                vec![src, capsfilter(&format!("{prefix}-rate"), &rate_caps)?],
+                None,
+            )
         }
-        SourceKind::Window { xid, display, title } => {
+        SourceKind::Window {
+            xid,
+            display,
+            title,
+        } => {
             let xid = xid.ok_or_else(|| {
                 MediaError::Invalid(format!(
                     "no open window matches \"{}\"; `kaibo devices` lists windows",
@@ -131,7 +148,10 @@ pub(crate) fn video_branch(
             })?;
             let src = ximagesrc(prefix, display.as_deref())?;
             src.set_property("xid", xid);
-            finish(vec![src, capsfilter(&format!("{prefix}-rate"), &rate_caps)?], None)
+            finish(
+                vec![src, capsfilter(&format!("{prefix}-rate"), &rate_caps)?],
+                None,
+            )
         }
         SourceKind::Camera { device } => {
             let src = make("v4l2src", &format!("{prefix}-v4l2src"))?;
@@ -156,6 +176,11 @@ pub(crate) fn video_branch(
             finish(vec![src], None)
         }
         SourceKind::Image { path } => {
+            if !std::path::Path::new(path).is_file() {
+                return Err(MediaError::Invalid(format!(
+                    "the image \"{path}\" does not exist or is not a file; check the path"
+                )));
+            }
             let o = make("gdkpixbufoverlay", &format!("{prefix}-image"))?;
             o.set_property("location", path);
             o.set_property("offset-x", layout.x.max(0));
@@ -168,8 +193,13 @@ pub(crate) fn video_branch(
         SourceKind::Text { text, font, color } => {
             let o = make("textoverlay", &format!("{prefix}-text"))?;
             let size_px = (f64::from(layout.height) * 0.62).round().max(8.0);
-            let family = font.clone().unwrap_or_else(|| format!("Noto Sans CJK SC, Sans Bold {size_px}px"));
-            let argb = color.as_deref().and_then(parse_color).unwrap_or(0xFFFF_FFFF);
+            let family = font
+                .clone()
+                .unwrap_or_else(|| format!("Noto Sans CJK SC, Sans Bold {size_px}px"));
+            let argb = color
+                .as_deref()
+                .and_then(parse_color)
+                .unwrap_or(0xFFFF_FFFF);
             let alpha = f64::from(argb >> 24) * if layout.visible { layout.opacity } else { 0.0 };
             let argb = ((alpha.round() as u32) << 24) | (argb & 0x00FF_FFFF);
             o.set_property("text", text);
@@ -201,7 +231,11 @@ fn ximagesrc(prefix: &str, display: Option<&str>) -> Result<gst::Element, MediaE
 }
 
 /// Builds the sound branch of a source, ending in gain/mute at the mixer's format.
-pub(crate) fn audio_branch(prefix: &str, input: &SourceKind, audio: &Audio) -> Result<Branch, MediaError> {
+pub(crate) fn audio_branch(
+    prefix: &str,
+    input: &SourceKind,
+    audio: &Audio,
+) -> Result<Branch, MediaError> {
     let mut elements = Vec::new();
     match input {
         SourceKind::Test => {
@@ -212,7 +246,15 @@ pub(crate) fn audio_branch(prefix: &str, input: &SourceKind, audio: &Audio) -> R
             elements.push(src);
         }
         SourceKind::Mic { device } => {
-            let factory = if gst::ElementFactory::find("pulsesrc").is_some() { "pulsesrc" } else { "alsasrc" };
+            // `kaibo devices` lists ALSA ids as `alsa:NAME`; anything else is a PulseAudio
+            // source name. The default input goes through PulseAudio where it runs.
+            let (factory, device) =
+                match device.as_deref().map(|d| d.strip_prefix("alsa:").ok_or(d)) {
+                    Some(Ok(alsa)) => ("alsasrc", Some(alsa)),
+                    Some(Err(pulse)) => ("pulsesrc", Some(pulse)),
+                    None if gst::ElementFactory::find("pulsesrc").is_some() => ("pulsesrc", None),
+                    None => ("alsasrc", None),
+                };
             let src = make(factory, &format!("{prefix}-{factory}"))?;
             if let Some(d) = device {
                 src.set_property("device", d);
@@ -224,7 +266,12 @@ pub(crate) fn audio_branch(prefix: &str, input: &SourceKind, audio: &Audio) -> R
             src.set_property("channel", clip_channel(prefix.trim_end_matches("-a")));
             elements.push(src);
         }
-        _ => return Err(MediaError::Invalid(format!("a {} source has no sound", input.kind_name()))),
+        _ => {
+            return Err(MediaError::Invalid(format!(
+                "a {} source has no sound",
+                input.kind_name()
+            )));
+        }
     }
     elements.push(make("audioconvert", &format!("{prefix}-audioconvert"))?);
     elements.push(make("audioresample", &format!("{prefix}-audioresample"))?);
@@ -270,10 +317,17 @@ pub(crate) fn clip_pipeline(prefix: &str, path: &str) -> Result<gst::Pipeline, M
 }
 
 /// Links each new pad of `decoder` to `video_head` or `audio_head` by media type.
-pub(crate) fn link_decoder_pads(decoder: &gst::Element, video_head: Option<gst::Element>, audio_head: Option<gst::Element>) {
+pub(crate) fn link_decoder_pads(
+    decoder: &gst::Element,
+    video_head: Option<gst::Element>,
+    audio_head: Option<gst::Element>,
+) {
     decoder.connect_pad_added(move |_, pad| {
         let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-        let media = caps.structure(0).map(|s| s.name().to_string()).unwrap_or_default();
+        let media = caps
+            .structure(0)
+            .map(|s| s.name().to_string())
+            .unwrap_or_default();
         let head = if media.starts_with("video/") {
             video_head.as_ref()
         } else if media.starts_with("audio/") {
@@ -281,13 +335,11 @@ pub(crate) fn link_decoder_pads(decoder: &gst::Element, video_head: Option<gst::
         } else {
             None
         };
-        if let Some(sink) = head.and_then(|h| h.static_pad("sink")) {
-            if !sink.is_linked() {
-                if let Err(e) = pad.link(&sink) {
-                    log::warn!("could not link decoded {media}: {e:?}");
-                }
-            }
+        if let Some(sink) = head.and_then(|h| h.static_pad("sink"))
+            && !sink.is_linked()
+            && let Err(e) = pad.link(&sink)
+        {
+            log::warn!("could not link decoded {media}: {e:?}");
         }
     });
 }
-

@@ -44,7 +44,9 @@ pub struct Destination {
 /// Why a destination URL was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DestinationError {
-    #[error("the destination must start with rtmp:// or rtmps:// (got \"{0}\"); copy the push URL from the platform")]
+    #[error(
+        "the destination must start with rtmp:// or rtmps:// (got \"{0}\"); copy the push URL from the platform"
+    )]
     Scheme(String),
     #[error("the destination has no host; expected rtmp://HOST[:PORT]/APP/STREAM-KEY")]
     NoHost,
@@ -52,7 +54,9 @@ pub enum DestinationError {
     Port(String),
     #[error("the destination has no application path; expected rtmp://HOST[:PORT]/APP/STREAM-KEY")]
     NoApp,
-    #[error("the destination has no stream key; paste the full push URL including the key as its last part")]
+    #[error(
+        "the destination has no stream key; paste the full push URL including the key as its last part"
+    )]
     NoKey,
     #[error("user names and passwords in the URL are not supported; remove the part before '@'")]
     UserInfo,
@@ -113,7 +117,13 @@ impl Destination {
     /// `scheme://host[:port]/app`, without the key.
     pub fn public_base(&self) -> String {
         let port = self.port.map(|p| format!(":{p}")).unwrap_or_default();
-        format!("{}://{}{}/{}", self.protocol.scheme(), self.host, port, self.app)
+        format!(
+            "{}://{}{}/{}",
+            self.protocol.scheme(),
+            self.host,
+            port,
+            self.app
+        )
     }
 }
 
@@ -125,7 +135,8 @@ impl fmt::Display for Destination {
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), DestinationError> {
@@ -179,18 +190,38 @@ mod tests {
 
     #[test]
     fn rejects_bad_urls_with_reasons() {
-        assert!(matches!(Destination::parse("http://x/live/k"), Err(DestinationError::Scheme(_))));
-        assert_eq!(Destination::parse("rtmp:///live/k"), Err(DestinationError::NoHost));
-        assert_eq!(Destination::parse("rtmp://h:99999/live/k"), Err(DestinationError::Port("99999".into())));
-        assert_eq!(Destination::parse("rtmp://h/live"), Err(DestinationError::NoKey));
-        assert_eq!(Destination::parse("rtmp://h/live/"), Err(DestinationError::NoKey));
+        assert!(matches!(
+            Destination::parse("http://x/live/k"),
+            Err(DestinationError::Scheme(_))
+        ));
+        assert_eq!(
+            Destination::parse("rtmp:///live/k"),
+            Err(DestinationError::NoHost)
+        );
+        assert_eq!(
+            Destination::parse("rtmp://h:99999/live/k"),
+            Err(DestinationError::Port("99999".into()))
+        );
+        assert_eq!(
+            Destination::parse("rtmp://h/live"),
+            Err(DestinationError::NoKey)
+        );
+        assert_eq!(
+            Destination::parse("rtmp://h/live/"),
+            Err(DestinationError::NoKey)
+        );
         assert_eq!(Destination::parse("rtmp://h"), Err(DestinationError::NoApp));
-        assert_eq!(Destination::parse("rtmp://u:p@h/live/k"), Err(DestinationError::UserInfo));
+        assert_eq!(
+            Destination::parse("rtmp://u:p@h/live/k"),
+            Err(DestinationError::UserInfo)
+        );
     }
 
     #[test]
     fn scheme_error_does_not_echo_the_key() {
-        let err = Destination::parse("ftp:/x/live/secretkey").unwrap_err().to_string();
+        let err = Destination::parse("ftp:/x/live/secretkey")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("secretkey"), "{err}");
     }
 }

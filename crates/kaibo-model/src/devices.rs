@@ -55,5 +55,7 @@ pub struct DeviceList {
 /// The first window whose title contains `needle` (case-insensitive).
 pub fn find_window<'a>(windows: &'a [WindowInfo], needle: &str) -> Option<&'a WindowInfo> {
     let needle = needle.to_lowercase();
-    windows.iter().find(|w| w.title.to_lowercase().contains(&needle))
+    windows
+        .iter()
+        .find(|w| w.title.to_lowercase().contains(&needle))
 }

@@ -51,5 +51,8 @@ pub enum Event {
     State(SessionState),
     Stats(StatsSnapshot),
     /// The session is over; `failure` says why when it did not run as asked.
-    Ended { summary: Summary, failure: Option<Failure> },
+    Ended {
+        summary: Summary,
+        failure: Option<Failure>,
+    },
 }

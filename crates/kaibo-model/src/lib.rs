@@ -14,8 +14,8 @@ pub mod session;
 pub mod spec;
 pub mod stats;
 
-pub use event::{Command, Event, Failure, FailureKind};
 pub use destination::{Destination, DestinationError, Protocol};
+pub use event::{Command, Event, Failure, FailureKind};
 pub use layout::{Crop, Layout};
 pub use scene::{Audio, Canvas, Scene, SceneCollection, SceneSource, SourceKind};
 pub use scene_file::SceneFileError;

@@ -128,7 +128,10 @@ impl SourceKind {
 
     /// True when the source has sound.
     pub fn has_audio(&self) -> bool {
-        matches!(self, SourceKind::Test | SourceKind::Mic { .. } | SourceKind::Media { .. })
+        matches!(
+            self,
+            SourceKind::Test | SourceKind::Mic { .. } | SourceKind::Media { .. }
+        )
     }
 
     /// The short kind name used in specs and files.
@@ -188,10 +191,11 @@ impl Scene {
 impl SceneCollection {
     /// Finds a scene by name (exact, then case-insensitive).
     pub fn scene(&self, name: &str) -> Option<&Scene> {
-        self.scenes
-            .iter()
-            .find(|s| s.name == name)
-            .or_else(|| self.scenes.iter().find(|s| s.name.eq_ignore_ascii_case(name)))
+        self.scenes.iter().find(|s| s.name == name).or_else(|| {
+            self.scenes
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(name))
+        })
     }
 }
 

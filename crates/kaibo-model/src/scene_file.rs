@@ -148,7 +148,10 @@ impl SceneCollection {
             }
         }
         if self.scenes.is_empty() {
-            out.push((vec![Key("scenes")], "no scenes; add at least one [[scenes]] table".into()));
+            out.push((
+                vec![Key("scenes")],
+                "no scenes; add at least one [[scenes]] table".into(),
+            ));
         }
         let mut scene_names = HashSet::new();
         for (si, scene) in self.scenes.iter().enumerate() {
@@ -160,7 +163,10 @@ impl SceneCollection {
             if scene.name.trim().is_empty() {
                 out.push((at(&[Key("name")]), "a scene needs a name".into()));
             } else if !scene_names.insert(scene.name.as_str()) {
-                out.push((at(&[Key("name")]), format!("another scene is already named \"{}\"", scene.name)));
+                out.push((
+                    at(&[Key("name")]),
+                    format!("another scene is already named \"{}\"", scene.name),
+                ));
             }
             let mut source_names = HashSet::new();
             for (ri, source) in scene.sources.iter().enumerate() {
@@ -174,7 +180,10 @@ impl SceneCollection {
                 } else if !source_names.insert(source.name.as_str()) {
                     out.push((
                         src(&[Key("name")]),
-                        format!("another source in this scene is already named \"{}\"", source.name),
+                        format!(
+                            "another source in this scene is already named \"{}\"",
+                            source.name
+                        ),
                     ));
                 }
                 for (key, message) in input_problems(&source.input) {
@@ -182,12 +191,18 @@ impl SceneCollection {
                 }
                 if let Some(layout) = &source.layout {
                     if layout.width == 0 || layout.height == 0 {
-                        out.push((src(&[Key("layout"), Key("width")]), "width and height must be at least 1 pixel".into()));
+                        out.push((
+                            src(&[Key("layout"), Key("width")]),
+                            "width and height must be at least 1 pixel".into(),
+                        ));
                     }
                     if !(0.0..=1.0).contains(&layout.opacity) {
                         out.push((
                             src(&[Key("layout"), Key("opacity")]),
-                            format!("{} is out of range; expected 0.0 (invisible) to 1.0 (opaque)", layout.opacity),
+                            format!(
+                                "{} is out of range; expected 0.0 (invisible) to 1.0 (opaque)",
+                                layout.opacity
+                            ),
                         ));
                     }
                 }
@@ -208,9 +223,14 @@ fn input_problems(input: &SourceKind) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     match input {
         SourceKind::Window { title, xid, .. } => match (title, xid) {
-            (None, None) => out.push(("title", "give the window's title (or part of it) or its xid".into())),
+            (None, None) => out.push((
+                "title",
+                "give the window's title (or part of it) or its xid".into(),
+            )),
             (Some(_), Some(_)) => out.push(("xid", "give either title or xid, not both".into())),
-            (Some(t), None) if t.trim().is_empty() => out.push(("title", "the title must not be empty".into())),
+            (Some(t), None) if t.trim().is_empty() => {
+                out.push(("title", "the title must not be empty".into()))
+            }
             _ => {}
         },
         SourceKind::Image { path } | SourceKind::Media { path } if path.trim().is_empty() => {
@@ -220,10 +240,13 @@ fn input_problems(input: &SourceKind) -> Vec<(&'static str, String)> {
             if text.trim().is_empty() {
                 out.push(("text", "the text must not be empty".into()));
             }
-            if let Some(c) = color {
-                if parse_color(c).is_none() {
-                    out.push(("color", format!("\"{c}\" is not a colour; expected #RRGGBB or #RRGGBBAA")));
-                }
+            if let Some(c) = color
+                && parse_color(c).is_none()
+            {
+                out.push((
+                    "color",
+                    format!("\"{c}\" is not a colour; expected #RRGGBB or #RRGGBBAA"),
+                ));
             }
         }
         _ => {}
@@ -285,7 +308,8 @@ fn field_at(root: &toml_edit::Item, offset: usize) -> Option<String> {
         if let Some(table) = item.as_table_like() {
             for (key, value) in table.iter() {
                 let key_span = table.get_key_value(key).and_then(|(k, _)| k.span());
-                let holds = |s: Option<std::ops::Range<usize>>| s.is_some_and(|s| s.contains(&offset));
+                let holds =
+                    |s: Option<std::ops::Range<usize>>| s.is_some_and(|s| s.contains(&offset));
                 if holds(key_span) || holds(value.span()) || contains_deep(value, offset) {
                     if !path.is_empty() {
                         path.push('.');
@@ -297,7 +321,9 @@ fn field_at(root: &toml_edit::Item, offset: usize) -> Option<String> {
             }
         } else if let Some(array) = item.as_array_of_tables() {
             for (i, table) in array.iter().enumerate() {
-                if table.span().is_some_and(|s| s.contains(&offset)) || contains_deep_table(table, offset) {
+                if table.span().is_some_and(|s| s.contains(&offset))
+                    || contains_deep_table(table, offset)
+                {
                     path.push_str(&format!("[{i}]"));
                     walk_table(table, offset, path);
                     return;
@@ -424,7 +450,15 @@ audio = { gain_db = -6.0 }
             .replace("#ffcc00", "yellow");
         let e = error(&text);
         let fields: Vec<_> = e.issues.iter().map(|i| i.field.as_str()).collect();
-        assert_eq!(fields, ["version", "scenes[0].sources[2].input.color", "scenes[1].name"], "{e}");
+        assert_eq!(
+            fields,
+            [
+                "version",
+                "scenes[0].sources[2].input.color",
+                "scenes[1].name"
+            ],
+            "{e}"
+        );
         assert_eq!((e.issues[0].line, e.issues[0].column), (2, 1));
         assert_eq!(e.issues[1].line, 18);
         assert_eq!(e.issues[2].line, 21);
@@ -439,7 +473,9 @@ audio = { gain_db = -6.0 }
 
     #[test]
     fn window_needs_title_or_xid() {
-        let e = error("version = 1\n[[scenes]]\nname='a'\n[[scenes.sources]]\nname='w'\ninput={kind='window'}\n");
+        let e = error(
+            "version = 1\n[[scenes]]\nname='a'\n[[scenes.sources]]\nname='w'\ninput={kind='window'}\n",
+        );
         assert_eq!(e.issues[0].field, "scenes[0].sources[0].input.title");
         assert_eq!(e.issues[0].line, 6);
     }

@@ -83,6 +83,9 @@ mod tests {
     fn scrub_replaces_every_occurrence() {
         let s = Secret::new("abc123");
         assert_eq!(s.scrub("x abc123 y abc123"), "x **** y ****");
-        assert_eq!(scrub_all("k=abc123 t=zz9zz", [&s, &Secret::new("zz9zz")]), "k=**** t=****");
+        assert_eq!(
+            scrub_all("k=abc123 t=zz9zz", [&s, &Secret::new("zz9zz")]),
+            "k=**** t=****"
+        );
     }
 }

@@ -22,7 +22,9 @@ impl std::str::FromStr for EncoderChoice {
             "auto" => Ok(Self::Auto),
             "x264" => Ok(Self::X264),
             "openh264" => Ok(Self::OpenH264),
-            other => Err(format!("unknown encoder \"{other}\"; expected auto, x264 or openh264")),
+            other => Err(format!(
+                "unknown encoder \"{other}\"; expected auto, x264 or openh264"
+            )),
         }
     }
 }
@@ -54,17 +56,27 @@ impl Default for VideoSettings {
 impl VideoSettings {
     /// Checks the ranges a broadcaster can encode; says what to change otherwise.
     pub fn validate(&self) -> Result<(), String> {
-        if self.width % 2 != 0 || self.height % 2 != 0 || !(160..=4096).contains(&self.width) || !(90..=4096).contains(&self.height) {
+        if !self.width.is_multiple_of(2)
+            || !self.height.is_multiple_of(2)
+            || !(160..=4096).contains(&self.width)
+            || !(90..=4096).contains(&self.height)
+        {
             return Err(format!(
                 "resolution {}x{} is not usable; use even sizes between 160x90 and 4096x4096, e.g. 1280x720",
                 self.width, self.height
             ));
         }
         if !(1..=60).contains(&self.fps) {
-            return Err(format!("{} fps is out of range; use 1 to 60, e.g. 30", self.fps));
+            return Err(format!(
+                "{} fps is out of range; use 1 to 60, e.g. 30",
+                self.fps
+            ));
         }
         if !(100..=50_000).contains(&self.bitrate_kbps) {
-            return Err(format!("{} kbps is out of range; use 100 to 50000, e.g. 2500", self.bitrate_kbps));
+            return Err(format!(
+                "{} kbps is out of range; use 100 to 50000, e.g. 2500",
+                self.bitrate_kbps
+            ));
         }
         Ok(())
     }
@@ -72,10 +84,14 @@ impl VideoSettings {
 
 /// Parses `WxH`, e.g. `1280x720`.
 pub fn parse_resolution(text: &str) -> Result<(u32, u32), String> {
-    let (w, h) = text
-        .split_once(['x', 'X', '*'])
-        .ok_or_else(|| format!("\"{text}\" is not a resolution; write WIDTHxHEIGHT, e.g. 1280x720"))?;
-    let num = |v: &str| v.trim().parse::<u32>().map_err(|_| format!("\"{text}\" is not a resolution; write WIDTHxHEIGHT, e.g. 1280x720"));
+    let (w, h) = text.split_once(['x', 'X', '*']).ok_or_else(|| {
+        format!("\"{text}\" is not a resolution; write WIDTHxHEIGHT, e.g. 1280x720")
+    })?;
+    let num = |v: &str| {
+        v.trim().parse::<u32>().map_err(|_| {
+            format!("\"{text}\" is not a resolution; write WIDTHxHEIGHT, e.g. 1280x720")
+        })
+    };
     Ok((num(w)?, num(h)?))
 }
 
@@ -105,15 +121,20 @@ impl SessionPlan {
     pub fn validate(&self) -> Result<(), String> {
         self.video.validate()?;
         if self.outputs.is_empty() {
-            return Err("nothing to do: give at least one --to destination or --record path".into());
+            return Err(
+                "nothing to do: give at least one --to destination or --record path".into(),
+            );
         }
         if !self.scene.sources.iter().any(|s| s.input.has_video()) {
-            return Err(format!("scene \"{}\" has no picture source; add a screen, window, camera, image, media, text or test source", self.scene.name));
+            return Err(format!(
+                "scene \"{}\" has no picture source; add a screen, window, camera, image, media, text or test source",
+                self.scene.name
+            ));
         }
-        if let Some(d) = self.duration_s {
-            if !(d > 0.0 && d.is_finite()) {
-                return Err(format!("duration {d} is not a positive number of seconds"));
-            }
+        if let Some(d) = self.duration_s
+            && !(d > 0.0 && d.is_finite())
+        {
+            return Err(format!("duration {d} is not a positive number of seconds"));
         }
         Ok(())
     }
@@ -138,7 +159,10 @@ mod tests {
     fn resolution_parses_and_validates() {
         assert_eq!(parse_resolution("1920x1080"), Ok((1920, 1080)));
         assert!(parse_resolution("big").is_err());
-        let odd = VideoSettings { width: 1281, ..Default::default() };
+        let odd = VideoSettings {
+            width: 1281,
+            ..Default::default()
+        };
         assert!(odd.validate().unwrap_err().contains("even"));
         assert!(VideoSettings::default().validate().is_ok());
     }

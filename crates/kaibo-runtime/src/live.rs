@@ -148,7 +148,8 @@ pub fn resolve_windows(plan: &mut SessionPlan) -> Result<(), String> {
             display,
         } = &mut source.input
         {
-            let windows = kaibo_devices::list_windows(display.as_deref()).map_err(|e| e.to_string())?;
+            let windows =
+                kaibo_devices::list_windows(display.as_deref()).map_err(|e| e.to_string())?;
             let found = find_window(&windows, title).ok_or_else(|| {
                     format!("no open window has \"{title}\" in its title; open it first (`kaibo devices` lists windows)")
                 })?;

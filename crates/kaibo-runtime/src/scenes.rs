@@ -14,5 +14,8 @@ pub fn load_scene_file(path: &Path) -> Result<SceneCollection, RuntimeError> {
             _ => e.to_string(),
         },
     })?;
-    Ok(SceneCollection::from_toml_str(&text, &path.display().to_string())?)
+    Ok(SceneCollection::from_toml_str(
+        &text,
+        &path.display().to_string(),
+    )?)
 }

@@ -15,7 +15,9 @@ mod xvfb;
 
 pub use flv::{FlvTag, flv_has_video_frame, flv_tags, flv_video_timestamps_ms};
 pub use nginx::Nginx;
-pub use probe::{AudioStream, Probe, VideoStream, decoded_duration_s, ffprobe, frame_md5s, video_packet_times};
+pub use probe::{
+    AudioStream, Probe, VideoStream, decoded_duration_s, ffprobe, frame_md5s, video_packet_times,
+};
 pub use process::{cpu_seconds_tree, descendants, peak_rss_kib, rss_kib_tree, terminate_child};
 pub use tempdir::TempDir;
 pub use xvfb::{Animation, Window, Xvfb};
@@ -52,8 +54,12 @@ fn find_tool(tool: &str) -> Option<PathBuf> {
 
 /// Returns a TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0 to find a free port");
-    listener.local_addr().expect("local address of a bound listener").port()
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0 to find a free port");
+    listener
+        .local_addr()
+        .expect("local address of a bound listener")
+        .port()
 }
 
 /// Polls `f` every 20 ms until it returns true; panics after `timeout`.
@@ -79,7 +85,9 @@ mod tests {
         assert!(require_tool("sh", "dash").is_absolute());
         let err = std::panic::catch_unwind(|| require_tool("kaibo-no-such-tool", "kaibo-pkg"))
             .expect_err("a missing tool must panic");
-        let msg = err.downcast_ref::<String>().expect("panic message is a String");
+        let msg = err
+            .downcast_ref::<String>()
+            .expect("panic message is a String");
         assert_eq!(
             msg,
             "kaibo-no-such-tool is missing: run `cargo xtask test` (installs test components) or `apt-get install kaibo-pkg`"
@@ -100,9 +108,15 @@ mod tests {
             n += 1;
             n >= 3
         });
-        let err = std::panic::catch_unwind(|| wait_until(Duration::from_millis(50), "never", || false))
-            .expect_err("must time out");
-        let msg = err.downcast_ref::<String>().expect("panic message is a String");
-        assert!(msg.starts_with("timed out after 50ms waiting for never"), "{msg}");
+        let err =
+            std::panic::catch_unwind(|| wait_until(Duration::from_millis(50), "never", || false))
+                .expect_err("must time out");
+        let msg = err
+            .downcast_ref::<String>()
+            .expect("panic message is a String");
+        assert!(
+            msg.starts_with("timed out after 50ms waiting for never"),
+            "{msg}"
+        );
     }
 }

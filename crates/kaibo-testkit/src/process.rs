@@ -61,7 +61,11 @@ pub fn descendants(pid: u32) -> Vec<u32> {
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
-            let Some(p) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            let Some(p) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
                 continue;
             };
             if let Some(stat) = read_stat(p) {
@@ -94,7 +98,10 @@ pub fn cpu_seconds_tree(pid: u32) -> f64 {
 
 /// Resident memory (VmRSS, KiB) of `pid` and its live descendants.
 pub fn rss_kib_tree(pid: u32) -> u64 {
-    descendants(pid).into_iter().filter_map(|p| status_kib(p, "VmRSS")).sum()
+    descendants(pid)
+        .into_iter()
+        .filter_map(|p| status_kib(p, "VmRSS"))
+        .sum()
 }
 
 /// Peak resident memory (VmHWM, KiB) of `pid` alone.
@@ -138,8 +145,16 @@ mod tests {
 
     #[test]
     fn parses_stat_with_odd_comm() {
-        let line = "1234 (a b) (c)) S 42 1234 1234 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 100 1000 50";
-        assert_eq!(parse_stat(line), Some(Stat { ppid: 42, utime: 7, stime: 3 }));
+        let line =
+            "1234 (a b) (c)) S 42 1234 1234 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 100 1000 50";
+        assert_eq!(
+            parse_stat(line),
+            Some(Stat {
+                ppid: 42,
+                utime: 7,
+                stime: 3
+            })
+        );
         assert_eq!(parse_stat("garbage"), None);
     }
 
@@ -165,7 +180,9 @@ mod tests {
             .spawn()
             .expect("spawn sh");
         let pid = child.id();
-        crate::wait_until(Duration::from_secs(5), "two sleep children", || descendants(pid).len() >= 3);
+        crate::wait_until(Duration::from_secs(5), "two sleep children", || {
+            descendants(pid).len() >= 3
+        });
         let tree = descendants(pid);
         assert_eq!(tree[0], pid);
         terminate_child(&mut child, Duration::from_millis(200));
@@ -175,7 +192,9 @@ mod tests {
                 .map(|s| s[s.rfind(')').unwrap_or(0)..].starts_with(") Z"))
                 .unwrap_or(true)
         };
-        crate::wait_until(Duration::from_secs(5), "the sleeps to die", || tree.iter().all(|p| gone(*p)));
+        crate::wait_until(Duration::from_secs(5), "the sleeps to die", || {
+            tree.iter().all(|p| gone(*p))
+        });
         assert!(descendants(u32::MAX).is_empty());
     }
 }

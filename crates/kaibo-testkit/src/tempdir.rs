@@ -63,8 +63,15 @@ mod tests {
         let b = TempDir::new();
         assert_ne!(a.path(), b.path());
         assert!(a.path().is_dir());
-        let name = a.path().file_name().and_then(|n| n.to_str()).expect("utf-8 name");
-        assert!(name.starts_with(&format!("kaibo-test-{}-", std::process::id())), "{name}");
+        let name = a
+            .path()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("utf-8 name");
+        assert!(
+            name.starts_with(&format!("kaibo-test-{}-", std::process::id())),
+            "{name}"
+        );
         std::fs::write(a.path().join("f"), b"x").expect("write into the temp dir");
         let p = a.path().to_path_buf();
         drop(a);

@@ -23,18 +23,33 @@ pub struct Ran {
 impl Ran {
     /// The JSON summary printed by `--json`.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     /// Panics with everything kaibo printed unless it exited 0.
     pub fn assert_ok(&self) -> &Self {
-        assert_eq!(self.code, Some(0), "kaibo failed\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(0),
+            "kaibo failed\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     /// The last non-empty stderr line (the one-line failure message).
     pub fn last_line(&self) -> &str {
-        self.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("")
+        self.stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
     }
 }
 
@@ -46,13 +61,21 @@ pub fn run(args: &[&str], display: Option<&str>, log: &Path) -> Ran {
         c.env("DISPLAY", d);
     }
     let started = Instant::now();
-    let Output { status, stdout, stderr } = c.output().expect("kaibo runs");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = c.output().expect("kaibo runs");
     let ran = Ran {
         code: status.code(),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
         elapsed: started.elapsed(),
     };
-    assert!(!ran.stderr.contains("panicked"), "kaibo panicked:\n{}", ran.stderr);
+    assert!(
+        !ran.stderr.contains("panicked"),
+        "kaibo panicked:\n{}",
+        ran.stderr
+    );
     ran
 }
