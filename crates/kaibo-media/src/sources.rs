@@ -308,10 +308,12 @@ pub(crate) fn clip_pipeline(prefix: &str, path: &str) -> Result<gst::Pipeline, M
     let vconv = make("videoconvert", &format!("{prefix}-clip-videoconvert"))?;
     let aconv = make("audioconvert", &format!("{prefix}-clip-audioconvert"))?;
     let ares = make("audioresample", &format!("{prefix}-clip-audioresample"))?;
-    pipeline.add_many([&src, &decode, &vconv, &vsink, &aconv, &ares, &asink])?;
+    // The inter elements pass raw audio as is: hand over the mixer's interleaved format.
+    let acaps = capsfilter(&format!("{prefix}-clip-acaps"), &audio_caps())?;
+    pipeline.add_many([&src, &decode, &vconv, &vsink, &aconv, &ares, &acaps, &asink])?;
     src.link(&decode)?;
     vconv.link(&vsink)?;
-    gst::Element::link_many([&aconv, &ares, &asink])?;
+    gst::Element::link_many([&aconv, &ares, &acaps, &asink])?;
     link_decoder_pads(&decode, Some(vconv), Some(aconv));
     Ok(pipeline)
 }
