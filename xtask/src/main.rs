@@ -108,5 +108,50 @@ fn test() -> Result<(), String> {
         ],
     )?;
     // Two test threads: end-to-end tests each encode video in real time on a 2-core machine.
-    step(&cargo, &["test", "--workspace", "--", "--test-threads=2"])
+    run_tests(&cargo, &["test", "--workspace", "--", "--test-threads=2"])
+}
+
+/// Runs the test suite, echoing its output, and closes with one line counting every test of
+/// every test binary (cargo prints a result line per binary, the last of which is often a
+/// doc-test binary with nothing in it).
+fn run_tests(program: &str, args: &[&str]) -> Result<(), String> {
+    use std::io::{BufRead, BufReader};
+    eprintln!("xtask: $ {program} {}", args.join(" "));
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(workspace_root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not run {program}: {e}"))?;
+    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                let count = |word: &str| {
+                    rest.split(';')
+                        .find_map(|part| {
+                            part.trim()
+                                .trim_start_matches("ok. ")
+                                .trim_start_matches("FAILED. ")
+                                .strip_suffix(word)
+                        })
+                        .and_then(|n| n.trim().parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                passed += count(" passed");
+                failed += count(" failed");
+                ignored += count(" ignored");
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {program}: {e}"))?;
+    println!("tests: {passed} passed, {failed} failed, {ignored} skipped");
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
 }
