@@ -1,4 +1,4 @@
-//! System packages, installed with apt-get (through sudo when not root), skipping what is there.
+//! System packages, installed with apt-get (through sudo when not root); installed ones are left alone.
 
 use std::process::{Command, Stdio};
 

@@ -60,55 +60,26 @@ fn silent_server_fails_within_ten_seconds() {
     drop(holder);
 }
 
+/// nginx refuses the publish: `deny publish all` in app `deny`, `on_publish` answering 403 in `hook`.
 #[test]
-fn denied_publish_reports_key_rejected() {
+fn refused_publish_reports_key_rejected() {
     let nginx = Nginx::start();
     let dir = TempDir::new();
-    let ran = run(
-        &[
-            "live",
-            "--source",
-            "test",
-            "--to",
-            &nginx.url("deny", "some-key"),
-            "--duration",
-            "20",
-        ],
-        None,
-        &dir.path().join("k.log"),
-    );
-    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
-    assert!(ran.elapsed < REPORT_WITHIN, "took {:?}", ran.elapsed);
-    assert!(
-        ran.last_line().contains("rejected the stream key"),
-        "{}",
-        ran.stderr
-    );
-}
-
-#[test]
-fn on_publish_403_reports_key_rejected() {
-    let nginx = Nginx::start();
-    let dir = TempDir::new();
-    let ran = run(
-        &[
-            "live",
-            "--source",
-            "test",
-            "--to",
-            &nginx.url("hook", "expired-key"),
-            "--duration",
-            "20",
-        ],
-        None,
-        &dir.path().join("k.log"),
-    );
-    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
-    assert!(
-        ran.last_line().contains("rejected the stream key"),
-        "{}",
-        ran.stderr
-    );
+    for app in ["deny", "hook"] {
+        let url = nginx.url(app, "expired-key");
+        let ran = run(
+            &["live", "--source", "test", "--to", &url, "--duration", "20"],
+            None,
+            &dir.path().join("k.log"),
+        );
+        assert_eq!(ran.code, Some(1), "{app}: {}", ran.stderr);
+        assert!(ran.elapsed < REPORT_WITHIN, "{app}: took {:?}", ran.elapsed);
+        assert!(
+            ran.last_line().contains("rejected the stream key"),
+            "{app}: {}",
+            ran.stderr
+        );
+    }
 }
 
 #[test]
