@@ -112,6 +112,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
 
 fn command(tool: Tool, kaibo: &PathBuf, display: &str, url: &str) -> Command {
     let gop = (FPS * 2).to_string();
+    // The same x264 settings for all: veryfast, zerolatency, CBR, keyframe every 2 s exactly.
     match tool {
         Tool::Kaibo => {
             let mut c = Command::new(kaibo);
@@ -142,7 +143,7 @@ fn command(tool: Tool, kaibo: &PathBuf, display: &str, url: &str) -> Command {
             let pipeline = format!(
                 "ximagesrc display-name={display} use-damage=false ! video/x-raw,framerate={FPS}/1 ! videoconvert ! \
                  video/x-raw,format=I420 ! queue ! x264enc speed-preset=veryfast tune=zerolatency pass=cbr bitrate={BITRATE_KBPS} \
-                 key-int-max={gop} vbv-buf-capacity=1000 ! video/x-h264,profile=high ! h264parse ! queue ! \
+                 key-int-max={gop} option-string=scenecut=0 vbv-buf-capacity=1000 ! video/x-h264,profile=high ! h264parse ! queue ! \
                  flvmux name=m streamable=true ! rtmp2sink location={url} \
                  audiotestsrc is-live=true wave=silence ! audio/x-raw,format=F32LE,rate=48000,channels=2 ! audioconvert ! \
                  avenc_aac bitrate=128000 ! aacparse ! queue ! m."
@@ -186,6 +187,8 @@ fn command(tool: Tool, kaibo: &PathBuf, display: &str, url: &str) -> Command {
                 .args([
                     "-g",
                     &gop,
+                    "-sc_threshold",
+                    "0",
                     "-profile:v",
                     "high",
                     "-c:a",

@@ -75,6 +75,30 @@ fn test_source_reaches_the_server_as_720p30_h264_with_aac() {
     );
 }
 
+/// Times of the video keyframes in a file.
+fn keyframe_times(path: &str) -> Vec<f64> {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "packet=pts_time,flags",
+            "-of",
+            "csv=p=0",
+            path,
+        ])
+        .output()
+        .expect("ffprobe runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(','))
+        .filter(|(_, flags)| flags.starts_with('K'))
+        .filter_map(|(t, _)| t.parse().ok())
+        .collect()
+}
+
 #[test]
 fn server_recording_of_test_source_is_720p30_h264_aac_of_at_least_5_s() {
     let nginx = Nginx::start();
@@ -88,7 +112,17 @@ fn server_recording_of_test_source_is_720p30_h264_aac_of_at_least_5_s() {
     .assert_ok();
     let recordings = nginx.recordings();
     assert_eq!(recordings.len(), 1, "{recordings:?}");
-    assert_720p30_h264_aac(&recordings[0].to_string_lossy(), 5.0);
+    let path = recordings[0].to_string_lossy().to_string();
+    assert_720p30_h264_aac(&path, 5.0);
+    // A keyframe every 2 s, so viewers joining late start within 2 s.
+    let keys = keyframe_times(&path);
+    assert!(keys.len() >= 3, "{keys:?}");
+    for pair in keys.windows(2) {
+        assert!(
+            (pair[1] - pair[0] - 2.0).abs() < 0.1,
+            "keyframes at {keys:?}"
+        );
+    }
 }
 
 #[test]

@@ -50,6 +50,9 @@ pub fn make_video_encoder(
             .property_from_str("speed-preset", "veryfast")
             .property_from_str("tune", "zerolatency")
             .property("key-int-max", gop)
+            // Keyframes exactly every interval: no extra ones at scene cuts (ingest servers
+            // segment on them, and a burst of I-frames starves a CBR stream).
+            .property("option-string", "scenecut=0")
             // One second of VBV keeps CBR honest without starving keyframes.
             .property("vbv-buf-capacity", 1000u32)
             .build(),
