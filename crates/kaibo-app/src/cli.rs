@@ -231,6 +231,15 @@ fn run_live(plan: SessionPlan, json: bool) -> Result<ExitCode> {
                 log::info!("{line}");
                 eprintln!("{line}");
             }
+            Event::OutputFailed { failure, .. } => {
+                log::error!("{}", failure.message);
+                eprintln!("kaibo: {}; the other outputs go on", failure.message);
+            }
+            Event::Reconnecting { target, attempt, in_s, reason } => {
+                let line = format!("reconnecting to {target} in {in_s:.1} s (attempt {attempt}): {reason}");
+                log::warn!("{line}");
+                eprintln!("{line}");
+            }
             Event::Ended { summary, failure } => {
                 if json {
                     println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -1,23 +1,19 @@
-//! Runs one live session: Idle → Starting → Live → Stopping → Stopped (or Failed).
+//! Runs one live session: Idle → Starting → Live ⇄ Reconnecting → Stopping → Stopped (or Failed).
 //!
-//! The engine is driven from one thread: `start`, then `poll` in a loop (bus messages,
-//! at most `timeout` each), `snapshot` about once a second, and `stop`. Stopping sends EOS
-//! first and waits for it to reach every sink, so recordings are finalised.
+//! The engine is driven from one thread: `start`, then `poll` in a loop (bus messages and
+//! destination links, at most `timeout` each), `snapshot` about once a second, and `stop`.
+//! Stopping sends EOS first and waits for it to reach every output, so recordings are
+//! finalised and servers see the stream end.
 
 use crate::error::{FailureKind, MediaError, classify};
 use crate::pipeline::{Built, Output, build};
+use crate::rtmp_link::{LinkEvent, LinkState};
 use gst::prelude::*;
 use kaibo_model::secret::scrub_all;
-use kaibo_model::{
-    OutputKind, OutputState, OutputStats, Secret, SessionPlan, SessionState, StatsSnapshot, Summary,
-};
+use kaibo_model::{OutputKind, OutputState, OutputStats, Secret, SessionPlan, SessionState, StatsSnapshot, Summary};
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-
-/// Bytes an RTMP output must have written before it counts as publishing: more than the
-/// handshake (3,073 bytes) and connect/publish commands, so media is flowing.
-const RTMP_LIVE_BYTES: u64 = 8 * 1024;
 
 /// Initialises GStreamer once per process.
 pub fn init() -> Result<(), MediaError> {
@@ -30,8 +26,12 @@ pub fn init() -> Result<(), MediaError> {
 /// Something the caller should react to.
 #[derive(Debug)]
 pub enum EngineEvent {
-    /// The session cannot go on; call `stop` to finalise what can be.
+    /// The session cannot go on (every output failed, or the pipeline did); call `stop`.
     Failed(MediaError),
+    /// One output failed for good; the others go on.
+    OutputFailed { target: String, error: MediaError },
+    /// A destination dropped and is retried.
+    Reconnecting { target: String, attempt: u32, in_s: f64, reason: String },
     /// Every source ended (only clips and tests end by themselves).
     Finished,
 }
@@ -42,11 +42,11 @@ pub struct Engine {
     state: SessionState,
     started_at: Option<Instant>,
     fps: u32,
-    output_states: Vec<OutputState>,
+    failed: Vec<bool>,
+    failures: Vec<MediaError>,
     secrets: Vec<Secret>,
     last_sample: (Instant, u64, u64),
     rates: (f64, f64),
-    failed_output: Option<usize>,
 }
 
 impl Engine {
@@ -61,11 +61,11 @@ impl Engine {
             state: SessionState::Idle,
             started_at: None,
             fps: plan.video.fps.max(1),
-            output_states: vec![OutputState::Connecting; n],
+            failed: vec![false; n],
+            failures: Vec::new(),
             secrets: plan.secrets().into_iter().cloned().collect(),
             last_sample: (Instant::now(), 0, 0),
             rates: (0.0, 0.0),
-            failed_output: None,
         })
     }
 
@@ -79,6 +79,11 @@ impl Engine {
         self.started_at.map(|t| t.elapsed()).unwrap_or_default()
     }
 
+    /// Why outputs failed, in the order they did.
+    pub fn output_failures(&self) -> &[MediaError] {
+        &self.failures
+    }
+
     /// Starts capture, encoding and every output.
     pub fn start(&mut self) -> Result<(), MediaError> {
         self.state = SessionState::Starting;
@@ -86,30 +91,38 @@ impl Engine {
         self.started_at = Some(now);
         self.last_sample = (now, 0, 0);
         for clip in &self.built.clips {
-            clip.set_state(gst::State::Playing).map_err(|_| {
-                MediaError::State("a clip could not be opened; check the file".into())
-            })?;
+            clip.set_state(gst::State::Playing)
+                .map_err(|_| MediaError::State("a clip could not be opened; check the file".into()))?;
         }
-        if self.built.pipeline.set_state(gst::State::Playing).is_err() {
+        let pipeline = self.built.pipeline.clone();
+        if pipeline.set_state(gst::State::Playing).is_err() {
             // The bus holds the reason; surface it.
             let reason = self
                 .poll(Duration::from_millis(500))
                 .and_then(|e| match e {
-                    EngineEvent::Failed(err) => Some(err),
+                    EngineEvent::Failed(err) | EngineEvent::OutputFailed { error: err, .. } => Some(err),
                     _ => None,
                 })
-                .unwrap_or_else(|| {
-                    MediaError::State("GStreamer refused to start the pipeline".into())
-                });
+                .unwrap_or_else(|| MediaError::State("GStreamer refused to start the pipeline".into()));
             self.state = SessionState::Failed;
             return Err(reason);
+        }
+        let clock = pipeline.clock().unwrap_or_else(gst::SystemClock::obtain);
+        let base_time = pipeline.base_time().unwrap_or(gst::ClockTime::ZERO);
+        for output in &mut self.built.outputs {
+            if let Output::Rtmp(link) = output {
+                link.start(clock.clone(), base_time)?;
+            }
         }
         Ok(())
     }
 
-    /// Handles bus messages for at most `timeout`; returns the first that matters.
+    /// Handles links and bus messages for at most `timeout`; returns the first that matters.
     pub fn poll(&mut self, timeout: Duration) -> Option<EngineEvent> {
         self.loop_clips();
+        if let Some(event) = self.service_links() {
+            return Some(event);
+        }
         let bus = self.built.pipeline.bus()?;
         let deadline = Instant::now() + timeout;
         loop {
@@ -124,31 +137,72 @@ impl Engine {
         }
     }
 
+    fn service_links(&mut self) -> Option<EngineEvent> {
+        let secrets = self.secrets.clone();
+        let scrub = move |t: &str| scrub_all(t, &secrets);
+        for i in 0..self.built.outputs.len() {
+            let Output::Rtmp(link) = &mut self.built.outputs[i] else { continue };
+            match link.service(&scrub)? {
+                LinkEvent::Failed(error) => return Some(self.output_failed(i, error)),
+                LinkEvent::Reconnecting { attempt, in_s, reason } => {
+                    return Some(EngineEvent::Reconnecting {
+                        target: link.label.target.clone(),
+                        attempt,
+                        in_s,
+                        reason,
+                    });
+                }
+                LinkEvent::Finished => {}
+            }
+        }
+        None
+    }
+
+    /// Records an output's failure; the session fails only when no output is left.
+    fn output_failed(&mut self, i: usize, error: MediaError) -> EngineEvent {
+        self.failed[i] = true;
+        let target = self.built.outputs[i].label().target.clone();
+        if self.failed.iter().all(|f| *f) {
+            self.state = SessionState::Failed;
+            self.dump_graph("error");
+            return EngineEvent::Failed(error);
+        }
+        self.failures.push(MediaError::Stream {
+            kind: error.kind(),
+            element: String::new(),
+            message: error.to_string(),
+            detail: String::new(),
+        });
+        EngineEvent::OutputFailed { target, error }
+    }
+
     fn handle(&mut self, msg: &gst::Message) -> Option<EngineEvent> {
         use gst::MessageView;
         match msg.view() {
             MessageView::Error(err) => {
-                let element = msg
-                    .src()
-                    .map(|s| s.path_string().to_string())
-                    .unwrap_or_default();
-                Some(EngineEvent::Failed(self.stream_error(
-                    &element,
-                    &err.error().to_string(),
-                    err.debug().as_deref(),
-                )))
+                let element = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();
+                let text = err.error().to_string();
+                let output = self.output_of(&element);
+                let label = output.map(|i| self.built.outputs[i].label().clone());
+                let (kind, message) = classify(&element, &text, label.as_ref(), false);
+                let error = MediaError::Stream {
+                    kind,
+                    element,
+                    message: self.scrub(&message),
+                    detail: self.scrub(&format!("{text} ({})", err.debug().unwrap_or_default())),
+                };
+                match output {
+                    Some(i) => Some(self.output_failed(i, error)),
+                    None => {
+                        self.state = SessionState::Failed;
+                        self.dump_graph("error");
+                        Some(EngineEvent::Failed(error))
+                    }
+                }
             }
             MessageView::Warning(w) => {
-                log::warn!(
-                    "{}",
-                    self.scrub(&format!(
-                        "{}: {}",
-                        msg.src()
-                            .map(|s| s.path_string().to_string())
-                            .unwrap_or_default(),
-                        w.error()
-                    ))
-                );
+                let from = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();
+                log::warn!("{}", self.scrub(&format!("{from}: {}", w.error())));
                 None
             }
             MessageView::Eos(_) => Some(EngineEvent::Finished),
@@ -166,59 +220,38 @@ impl Engine {
         }
     }
 
-    fn stream_error(&mut self, element: &str, text: &str, debug: Option<&str>) -> MediaError {
-        let output = self.output_of(element);
-        if let Some(i) = output {
-            self.output_states[i] = OutputState::Failed;
-            self.failed_output.get_or_insert(i);
-        }
-        let was_live = output
-            .is_some_and(|i| self.built.outputs[i].bytes.load(Ordering::Relaxed) > RTMP_LIVE_BYTES)
-            && output.is_some_and(|i| self.output_live(i));
-        let label = output.map(|i| &self.built.outputs[i].label);
-        let (kind, message) = classify(element, text, label, was_live);
-        self.state = SessionState::Failed;
-        self.dump_graph("error");
-        MediaError::Stream {
-            kind,
-            element: element.to_owned(),
-            message: self.scrub(&message),
-            detail: self.scrub(&format!("{text} ({})", debug.unwrap_or_default())),
-        }
-    }
-
     /// Which output an element belongs to, from its name `outN-…`.
     fn output_of(&self, element_path: &str) -> Option<usize> {
         let name = element_path.rsplit(':').next()?;
         let rest = name.strip_prefix("out")?;
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits
-            .parse()
-            .ok()
-            .filter(|i| *i < self.built.outputs.len())
+        digits.parse().ok().filter(|i| *i < self.built.outputs.len())
     }
 
-    /// Marks the session failed because an output never started publishing.
-    pub fn fail_start_timeout(&mut self, waited: Duration) -> MediaError {
-        self.state = SessionState::Failed;
-        let pending: Vec<String> = self
-            .built
-            .outputs
-            .iter()
-            .zip(&self.output_states)
-            .filter(|(_, s)| **s != OutputState::Live)
-            .map(|(o, _)| o.label.target.clone())
-            .collect();
-        MediaError::Stream {
-            kind: FailureKind::Timeout,
-            element: String::new(),
-            message: format!(
-                "could not start publishing to {} within {} s: the server did not accept the stream. Check the push URL, your network and firewall",
-                pending.join(", "),
-                waited.as_secs()
-            ),
-            detail: String::new(),
+    /// Fails the outputs that never started publishing within `waited`.
+    pub fn fail_start_timeout(&mut self, waited: Duration) -> Vec<EngineEvent> {
+        let states = self.output_states();
+        let mut events = Vec::new();
+        for i in 0..self.built.outputs.len() {
+            if states[i] != OutputState::Connecting {
+                continue;
+            }
+            let target = self.built.outputs[i].label().target.clone();
+            if let Output::Rtmp(link) = &mut self.built.outputs[i] {
+                link.abandon();
+            }
+            let error = MediaError::Stream {
+                kind: FailureKind::Timeout,
+                element: String::new(),
+                message: format!(
+                    "could not start publishing to {target} within {} s: the server did not accept the stream. Check the push URL, your network and firewall",
+                    waited.as_secs()
+                ),
+                detail: String::new(),
+            };
+            events.push(self.output_failed(i, error));
         }
+        events
     }
 
     fn loop_clips(&self) {
@@ -226,48 +259,52 @@ impl Engine {
             let Some(bus) = clip.bus() else { continue };
             while let Some(msg) = bus.pop() {
                 match msg.view() {
-                    gst::MessageView::Eos(_)
-                        if clip
-                            .seek_simple(
-                                gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
-                                gst::ClockTime::ZERO,
-                            )
-                            .is_err() =>
-                    {
-                        log::warn!("a clip could not be rewound; it will stay on its last frame");
+                    gst::MessageView::Eos(_) => {
+                        if clip.seek_simple(gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT, gst::ClockTime::ZERO).is_err() {
+                            log::warn!("a clip could not be rewound; it will stay on its last frame");
+                        }
                     }
-                    gst::MessageView::Error(e) => {
-                        log::warn!(
-                            "clip {}: {}",
-                            clip.name(),
-                            self.scrub(&e.error().to_string())
-                        );
-                    }
+                    gst::MessageView::Error(e) => log::warn!("clip {}: {}", clip.name(), self.scrub(&e.error().to_string())),
                     _ => {}
                 }
             }
         }
     }
 
-    fn output_live(&self, i: usize) -> bool {
-        let out = &self.built.outputs[i];
-        match out.kind {
-            OutputKind::Rtmp => rtmp_bytes(out) >= RTMP_LIVE_BYTES,
-            OutputKind::Record => out.bytes.load(Ordering::Relaxed) > 0,
-        }
+    fn output_states(&self) -> Vec<OutputState> {
+        self.built
+            .outputs
+            .iter()
+            .zip(&self.failed)
+            .map(|(o, failed)| {
+                if *failed {
+                    return OutputState::Failed;
+                }
+                match o {
+                    Output::Record(r) if r.bytes.load(Ordering::Relaxed) > 0 => OutputState::Live,
+                    Output::Record(_) => OutputState::Connecting,
+                    Output::Rtmp(link) => match link.state {
+                        LinkState::Connecting => OutputState::Connecting,
+                        LinkState::Live => OutputState::Live,
+                        LinkState::Waiting => OutputState::Reconnecting,
+                        LinkState::Stopped => OutputState::Stopped,
+                        LinkState::Failed => OutputState::Failed,
+                    },
+                }
+            })
+            .collect()
     }
 
-    /// Figures since the last snapshot; moves Starting → Live once every output publishes.
+    /// Figures since the last snapshot; moves between Starting, Live and Reconnecting.
     pub fn snapshot(&mut self) -> StatsSnapshot {
-        for i in 0..self.built.outputs.len() {
-            if self.output_states[i] == OutputState::Connecting && self.output_live(i) {
-                self.output_states[i] = OutputState::Live;
+        let states = self.output_states();
+        let working: Vec<OutputState> = states.iter().copied().filter(|s| *s != OutputState::Failed).collect();
+        if matches!(self.state, SessionState::Starting | SessionState::Live | SessionState::Reconnecting) {
+            if working.contains(&OutputState::Reconnecting) {
+                self.state = SessionState::Reconnecting;
+            } else if !working.is_empty() && working.iter().all(|s| *s == OutputState::Live) {
+                self.state = SessionState::Live;
             }
-        }
-        if self.state == SessionState::Starting
-            && self.output_states.iter().all(|s| *s == OutputState::Live)
-        {
-            self.state = SessionState::Live;
         }
         let c = &self.built.counters;
         let frames = c.frames_encoded.load(Ordering::Relaxed);
@@ -275,10 +312,7 @@ impl Engine {
         let (then, f0, b0) = self.last_sample;
         let dt = then.elapsed().as_secs_f64();
         if dt >= 0.25 {
-            self.rates = (
-                (frames - f0) as f64 / dt,
-                (bytes - b0) as f64 * 8.0 / 1000.0 / dt,
-            );
+            self.rates = ((frames - f0) as f64 / dt, (bytes - b0) as f64 * 8.0 / 1000.0 / dt);
             self.last_sample = (Instant::now(), frames, bytes);
         }
         StatsSnapshot {
@@ -288,49 +322,54 @@ impl Engine {
             video_kbps: self.rates.1,
             frames_encoded: frames,
             frames_dropped: self.frames_dropped(),
-            reconnects: 0,
-            outputs: self.output_stats(),
+            reconnects: self.reconnects(),
+            outputs: self.output_stats(&states),
         }
     }
 
-    fn frames_dropped(&self) -> u64 {
-        let missing = self.built.counters.frames_missing.load(Ordering::Relaxed);
-        let leaked: u64 = self
-            .built
-            .outputs
-            .iter()
-            .map(|o| {
-                let queued = o
-                    .queues
-                    .first()
-                    .map(|q| u64::from(q.property::<u32>("current-level-buffers")))
-                    .unwrap_or(0);
-                o.video_in
-                    .load(Ordering::Relaxed)
-                    .saturating_sub(o.video_out.load(Ordering::Relaxed) + queued)
-            })
-            .sum();
-        missing + leaked
-    }
-
-    fn output_stats(&self) -> Vec<OutputStats> {
+    fn reconnects(&self) -> u32 {
         self.built
             .outputs
             .iter()
-            .zip(&self.output_states)
-            .map(|(o, state)| OutputStats {
-                kind: o.kind,
-                target: o.label.target.clone(),
-                state: *state,
-                bytes_sent: match o.kind {
-                    OutputKind::Rtmp => rtmp_bytes(o),
-                    OutputKind::Record => o.bytes.load(Ordering::Relaxed),
-                },
+            .map(|o| if let Output::Rtmp(l) = o { l.reconnects } else { 0 })
+            .sum()
+    }
+
+    /// Frames missing from the encoder's timeline plus the most any destination missed.
+    fn frames_dropped(&self) -> u64 {
+        let missing = self.built.counters.frames_missing.load(Ordering::Relaxed);
+        let worst_output = self
+            .built
+            .outputs
+            .iter()
+            .map(|o| if let Output::Rtmp(l) = o { l.dropped_frames() } else { 0 })
+            .max()
+            .unwrap_or(0);
+        missing + worst_output
+    }
+
+    fn output_stats(&self, states: &[OutputState]) -> Vec<OutputStats> {
+        self.built
+            .outputs
+            .iter()
+            .zip(states)
+            .map(|(o, state)| {
+                let (kind, bytes_sent, reconnects) = match o {
+                    Output::Rtmp(l) => (OutputKind::Rtmp, l.bytes(), l.reconnects),
+                    Output::Record(r) => (OutputKind::Record, r.bytes.load(Ordering::Relaxed), 0),
+                };
+                OutputStats {
+                    kind,
+                    target: o.label().target.clone(),
+                    state: *state,
+                    bytes_sent,
+                    reconnects,
+                }
             })
             .collect()
     }
 
-    /// Stops: EOS first, waits (at most `timeout`) for it to reach the sinks, then tears down.
+    /// Stops: EOS first, waits (at most `timeout`) for it to reach the outputs, then tears down.
     pub fn stop(&mut self, timeout: Duration) -> Summary {
         let failed = self.state == SessionState::Failed;
         if !failed {
@@ -338,15 +377,12 @@ impl Engine {
         }
         self.dump_graph("stopping");
         let final_stats = self.snapshot();
-        let eos_targets: Vec<usize> = (0..self.built.outputs.len())
-            .filter(|i| self.output_states[*i] != OutputState::Failed)
-            .collect();
         if failed {
-            // Upstream may have stopped with the error: push EOS straight into each healthy
-            // output so its muxer finalises the file.
-            for &i in &eos_targets {
-                for q in &self.built.outputs[i].queues {
-                    if let Some(pad) = q.static_pad("sink") {
+            // Upstream may have stopped with the error: push EOS straight into each
+            // recording so its muxer finalises the file.
+            for o in &self.built.outputs {
+                if let Output::Record(r) = o {
+                    for pad in r.queues.iter().filter_map(|q| q.static_pad("sink")) {
                         pad.send_event(gst::event::Eos::new());
                     }
                 }
@@ -355,58 +391,65 @@ impl Engine {
             self.built.pipeline.send_event(gst::event::Eos::new());
         }
         let deadline = Instant::now() + timeout;
-        let all_eos = |outputs: &[Output]| {
-            eos_targets
-                .iter()
-                .all(|&i| outputs[i].eos.load(Ordering::SeqCst))
-        };
-        while Instant::now() < deadline && !all_eos(&self.built.outputs) {
+        while Instant::now() < deadline && !self.all_outputs_ended() {
             match self.poll(Duration::from_millis(50)) {
-                Some(EngineEvent::Finished) => break,
-                Some(EngineEvent::Failed(e)) => log::warn!("while stopping: {e}"),
+                Some(EngineEvent::Failed(e) | EngineEvent::OutputFailed { error: e, .. }) => log::warn!("while stopping: {e}"),
+                Some(EngineEvent::Finished) if !self.has_links() => break,
                 _ => {}
             }
         }
-        if !all_eos(&self.built.outputs) {
-            log::warn!(
-                "stopping: not every output confirmed the end of stream within {} s",
-                timeout.as_secs()
-            );
+        if !self.all_outputs_ended() {
+            log::warn!("stopping: not every output confirmed the end of stream within {} s", timeout.as_secs());
         }
-        let summary_stats = self.output_stats();
+        let states = self.output_states();
+        let outputs = self
+            .output_stats(&states)
+            .into_iter()
+            .map(|mut o| {
+                if o.state != OutputState::Failed {
+                    o.state = OutputState::Stopped;
+                }
+                o
+            })
+            .collect();
+        for o in &mut self.built.outputs {
+            if let Output::Rtmp(link) = o {
+                link.shutdown();
+            }
+        }
         let _ = self.built.pipeline.set_state(gst::State::Null);
         for clip in &self.built.clips {
             let _ = clip.set_state(gst::State::Null);
         }
-        let duration_s = self.elapsed().as_secs_f64();
-        let c = &self.built.counters;
-        let bytes = c.video_bytes.load(Ordering::Relaxed);
-        let frames = c.frames_encoded.load(Ordering::Relaxed);
-        // The stream's own length: encoded frames at the frame rate.
-        let stream_s = (frames as f64 / f64::from(self.fps)).max(0.001);
         if !failed {
             self.state = SessionState::Stopped;
         }
-        let outputs = summary_stats
-            .into_iter()
-            .zip(&self.output_states)
-            .map(|(mut o, state)| {
-                o.state = if *state == OutputState::Failed {
-                    OutputState::Failed
-                } else {
-                    OutputState::Stopped
-                };
-                o
-            })
-            .collect();
+        let c = &self.built.counters;
+        let frames = c.frames_encoded.load(Ordering::Relaxed);
+        // The stream's own length: encoded frames at the frame rate.
+        let stream_s = (frames as f64 / f64::from(self.fps)).max(0.001);
         Summary {
-            duration_s,
+            duration_s: self.elapsed().as_secs_f64(),
             frames_encoded: frames,
             frames_dropped: final_stats.frames_dropped.max(self.frames_dropped()),
-            avg_video_kbps: bytes as f64 * 8.0 / 1000.0 / stream_s,
-            reconnects: 0,
+            avg_video_kbps: c.video_bytes.load(Ordering::Relaxed) as f64 * 8.0 / 1000.0 / stream_s,
+            reconnects: self.reconnects(),
             outputs,
         }
+    }
+
+    fn has_links(&self) -> bool {
+        self.built.outputs.iter().any(|o| matches!(o, Output::Rtmp(_)))
+    }
+
+    fn all_outputs_ended(&self) -> bool {
+        self.built.outputs.iter().zip(&self.failed).all(|(o, failed)| {
+            *failed
+                || match o {
+                    Output::Record(r) => r.eos.load(Ordering::SeqCst),
+                    Output::Rtmp(l) => l.finished(),
+                }
+        })
     }
 
     fn scrub(&self, text: &str) -> String {
@@ -417,12 +460,8 @@ impl Engine {
     /// hold the stream key) are left out.
     fn dump_graph(&self, tag: &str) {
         if std::env::var_os("GST_DEBUG_DUMP_DOT_DIR").is_some() {
-            let details = gst::DebugGraphDetails::MEDIA_TYPE
-                | gst::DebugGraphDetails::CAPS_DETAILS
-                | gst::DebugGraphDetails::STATES;
-            self.built
-                .pipeline
-                .debug_to_dot_file_with_ts(details, format!("kaibo-{tag}"));
+            let details = gst::DebugGraphDetails::MEDIA_TYPE | gst::DebugGraphDetails::CAPS_DETAILS | gst::DebugGraphDetails::STATES;
+            self.built.pipeline.debug_to_dot_file_with_ts(details, format!("kaibo-{tag}"));
         }
     }
 }
@@ -434,11 +473,4 @@ impl Drop for Engine {
             let _ = clip.set_state(gst::State::Null);
         }
     }
-}
-
-fn rtmp_bytes(out: &Output) -> u64 {
-    out.sink
-        .property::<Option<gst::Structure>>("stats")
-        .and_then(|s| s.get::<u64>("out-bytes-total").ok())
-        .unwrap_or(0)
 }

@@ -5,6 +5,7 @@ mod encoder;
 mod engine;
 mod error;
 mod pipeline;
+mod rtmp_link;
 mod sources;
 
 pub use engine::{Engine, EngineEvent, init};

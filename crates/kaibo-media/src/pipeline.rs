@@ -6,19 +6,20 @@
 //!                                           ┘      → queue → H.264 encoder → h264parse → vtee
 //! audio src → convert → resample → volume ─┐
 //! silence (keeps the mix running) ─────────┴→ audiomixer → AAC → aacparse → atee
-//! vtee/atee → queue (leaky) → flvmux → rtmp2sink          one per RTMP destination
+//! vtee/atee → queue → appsink ⇢ link pipeline (flvmux → rtmp2sink)   one per RTMP destination
 //! vtee/atee → queue → matroskamux → filesink              one per recording
 //! ```
 //! Every element is named `<part>-<factory>`; output elements start with `outN-`.
 
 use crate::encoder::{encoder_factory, make_audio_encoder, make_video_encoder, profile_for};
 use crate::error::{MediaError, OutputLabel};
+use crate::rtmp_link::RtmpLink;
 use crate::sources::{
     Picture, audio_branch, audio_caps, capsfilter, clip_pipeline, i420_caps, link_decoder_pads,
     make, video_branch,
 };
 use gst::prelude::*;
-use kaibo_model::{OutputKind, OutputSpec, SessionPlan, SourceKind};
+use kaibo_model::{OutputSpec, SessionPlan, SourceKind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -32,18 +33,27 @@ pub(crate) struct Counters {
     pub last_input_pts_ns: AtomicU64,
 }
 
-/// One output's handles.
-pub(crate) struct Output {
-    pub kind: OutputKind,
+/// A local recording's handles.
+pub(crate) struct Recording {
     pub label: OutputLabel,
-    pub sink: gst::Element,
     pub queues: Vec<gst::Element>,
     pub bytes: Arc<AtomicU64>,
     pub eos: Arc<AtomicBool>,
-    /// Video buffers that entered and left the output's queue (the difference minus what is
-    /// still queued were dropped by a leaky queue).
-    pub video_in: Arc<AtomicU64>,
-    pub video_out: Arc<AtomicU64>,
+}
+
+/// One output of the session.
+pub(crate) enum Output {
+    Record(Recording),
+    Rtmp(RtmpLink),
+}
+
+impl Output {
+    pub fn label(&self) -> &OutputLabel {
+        match self {
+            Output::Record(r) => &r.label,
+            Output::Rtmp(l) => &l.label,
+        }
+    }
 }
 
 /// A built, not yet started, pipeline.
@@ -270,14 +280,6 @@ fn count_encoder(venc: &gst::Element, counters: &Arc<Counters>, fps: u32) {
     }
 }
 
-fn count_buffers(pad: &gst::Pad, counter: &Arc<AtomicU64>) {
-    let c = Arc::clone(counter);
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-        c.fetch_add(1, Ordering::Relaxed);
-        gst::PadProbeReturn::Ok
-    });
-}
-
 fn add_output(
     pipeline: &gst::Pipeline,
     index: usize,
@@ -285,50 +287,22 @@ fn add_output(
     vtee: &gst::Element,
     atee: &gst::Element,
 ) -> Result<Output, MediaError> {
-    let p = format!("out{index}");
-    let (kind, label, mux, sink, leaky) = match spec {
-        OutputSpec::Rtmp(dest) => {
-            let mux = make("flvmux", &format!("{p}-flvmux"))?;
-            mux.set_property("streamable", true);
-            let sink = make("rtmp2sink", &format!("{p}-rtmp2sink"))?;
-            sink.set_property_from_str("scheme", dest.protocol.scheme());
-            sink.set_property("host", &dest.host);
-            sink.set_property("port", i32::from(dest.effective_port()));
-            sink.set_property("application", &dest.app);
-            sink.set_property("stream", dest.key.expose());
-            sink.set_property("timeout", 5u32);
-            let label = OutputLabel {
-                target: dest.redacted(),
-                host_port: format!("{}:{}", dest.host, dest.effective_port()),
-                is_rtmp: true,
-            };
-            (OutputKind::Rtmp, label, mux, sink, true)
-        }
-        OutputSpec::Record(path) => {
-            let mux = make("matroskamux", &format!("{p}-matroskamux"))?;
-            let sink = make("filesink", &format!("{p}-filesink"))?;
-            sink.set_property("location", path.to_string_lossy().to_string());
-            sink.set_property("sync", false);
-            sink.set_property("async", false);
-            let label = OutputLabel {
-                target: path.display().to_string(),
-                host_port: String::new(),
-                is_rtmp: false,
-            };
-            (OutputKind::Record, label, mux, sink, false)
-        }
+    let path = match spec {
+        OutputSpec::Rtmp(dest) => return Ok(Output::Rtmp(RtmpLink::attach(pipeline, index, dest, vtee, atee)?)),
+        OutputSpec::Record(path) => path,
     };
+    let p = format!("out{index}");
+    let mux = make("matroskamux", &format!("{p}-matroskamux"))?;
+    let sink = make("filesink", &format!("{p}-filesink"))?;
+    sink.set_property("location", path.to_string_lossy().to_string());
+    sink.set_property("sync", false);
+    sink.set_property("async", false);
     let queue = |what: &str| -> Result<gst::Element, MediaError> {
         let q = make("queue", &format!("{p}-{what}-queue"))?;
         q.set_property("max-size-buffers", 0u32);
         q.set_property("max-size-bytes", 0u32);
-        // A stalled network output drops its oldest data after 2 s instead of stalling the
-        // encoder, the preview or the recording; a recording queue holds more and never drops.
-        let limit_ns: u64 = if leaky { 2_000_000_000 } else { 10_000_000_000 };
-        q.set_property("max-size-time", limit_ns);
-        if leaky {
-            q.set_property_from_str("leaky", "downstream");
-        }
+        // A slow disk gets 10 s of slack; a recording never drops data.
+        q.set_property("max-size-time", 10_000_000_000u64);
         Ok(q)
     };
     let vq = queue("video")?;
@@ -336,63 +310,37 @@ fn add_output(
     pipeline.add_many([&vq, &aq, &mux, &sink])?;
     vtee.link(&vq)?;
     atee.link(&aq)?;
-    let vpad = mux.request_pad_simple(if kind == OutputKind::Rtmp {
-        "video"
-    } else {
-        "video_%u"
-    });
-    let apad = mux.request_pad_simple(if kind == OutputKind::Rtmp {
-        "audio"
-    } else {
-        "audio_%u"
-    });
-    let (Some(vpad), Some(apad)) = (vpad, apad) else {
+    let (Some(vpad), Some(apad)) = (mux.request_pad_simple("video_%u"), mux.request_pad_simple("audio_%u")) else {
         return Err(MediaError::Build(format!("{p}: the muxer gave no pads")));
     };
-    let link = |q: &gst::Element, pad: &gst::Pad| {
+    for (q, pad) in [(&vq, &vpad), (&aq, &apad)] {
         q.static_pad("src")
             .ok_or_else(|| MediaError::Build("queue without src".into()))?
             .link(pad)
-            .map(|_| ())
-            .map_err(|e| MediaError::Build(format!("{p}: {e:?}")))
-    };
-    link(&vq, &vpad)?;
-    link(&aq, &apad)?;
+            .map_err(|e| MediaError::Build(format!("{p}: {e:?}")))?;
+    }
     mux.link(&sink)?;
-
     let bytes = Arc::new(AtomicU64::new(0));
     let eos = Arc::new(AtomicBool::new(false));
     if let Some(pad) = sink.static_pad("sink") {
         let (b, e) = (Arc::clone(&bytes), Arc::clone(&eos));
-        pad.add_probe(
-            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
-            move |_, info| {
-                if let Some(buffer) = info.buffer() {
-                    b.fetch_add(buffer.size() as u64, Ordering::Relaxed);
-                } else if info
-                    .event()
-                    .is_some_and(|ev| ev.type_() == gst::EventType::Eos)
-                {
-                    e.store(true, Ordering::SeqCst);
-                }
-                gst::PadProbeReturn::Ok
-            },
-        );
+        pad.add_probe(gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+            if let Some(buffer) = info.buffer() {
+                b.fetch_add(buffer.size() as u64, Ordering::Relaxed);
+            } else if info.event().is_some_and(|ev| ev.type_() == gst::EventType::Eos) {
+                e.store(true, Ordering::SeqCst);
+            }
+            gst::PadProbeReturn::Ok
+        });
     }
-    let video_in = Arc::new(AtomicU64::new(0));
-    let video_out = Arc::new(AtomicU64::new(0));
-    if let (Some(sp), Some(op)) = (vq.static_pad("sink"), vq.static_pad("src")) {
-        count_buffers(&sp, &video_in);
-        count_buffers(&op, &video_out);
-    }
-    Ok(Output {
-        kind,
-        label,
-        sink,
+    Ok(Output::Record(Recording {
+        label: OutputLabel {
+            target: path.display().to_string(),
+            host_port: String::new(),
+            is_rtmp: false,
+        },
         queues: vec![vq, aq],
         bytes,
         eos,
-        video_in,
-        video_out,
-    })
+    }))
 }

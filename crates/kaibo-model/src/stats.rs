@@ -44,6 +44,7 @@ pub enum OutputKind {
 pub enum OutputState {
     Connecting,
     Live,
+    Reconnecting,
     Stopped,
     Failed,
 }
@@ -55,6 +56,7 @@ pub struct OutputStats {
     pub target: String,
     pub state: OutputState,
     pub bytes_sent: u64,
+    pub reconnects: u32,
 }
 
 /// A snapshot of a running session, published about once a second.

@@ -95,18 +95,32 @@ fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Even
     let mut fail = engine.start().err();
     let mut last_state = engine.state();
     let mut next_stats = Instant::now() + STATS_INTERVAL;
+    let mut start_checked = false;
+    let mut ended = false;
     while fail.is_none() {
         match commands.try_recv() {
             Ok(Command::Stop) | Err(TryRecvError::Disconnected) => break,
             Err(TryRecvError::Empty) => {}
         }
-        match engine.poll(Duration::from_millis(100)) {
-            Some(EngineEvent::Failed(e)) => {
-                fail = Some(e);
-                break;
+        let mut happened: Vec<EngineEvent> = engine.poll(Duration::from_millis(100)).into_iter().collect();
+        if !start_checked && engine.elapsed() >= START_TIMEOUT {
+            start_checked = true;
+            happened.extend(engine.fail_start_timeout(START_TIMEOUT));
+        }
+        for event in happened {
+            match event {
+                EngineEvent::Failed(e) => fail = Some(e),
+                EngineEvent::Finished => ended = true,
+                EngineEvent::OutputFailed { target, error } => {
+                    let _ = events.send(Event::OutputFailed { target, failure: failure(&error) });
+                }
+                EngineEvent::Reconnecting { target, attempt, in_s, reason } => {
+                    let _ = events.send(Event::Reconnecting { target, attempt, in_s, reason });
+                }
             }
-            Some(EngineEvent::Finished) => break,
-            None => {}
+        }
+        if fail.is_some() || ended {
+            break;
         }
         if Instant::now() >= next_stats {
             next_stats += STATS_INTERVAL;
@@ -117,15 +131,7 @@ fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Even
             }
             let _ = events.try_send(Event::Stats(snapshot));
         }
-        let elapsed = engine.elapsed();
-        if engine.state() == SessionState::Starting && elapsed >= START_TIMEOUT {
-            let _ = engine.snapshot();
-            if engine.state() == SessionState::Starting {
-                fail = Some(engine.fail_start_timeout(START_TIMEOUT));
-                break;
-            }
-        }
-        if duration.is_some_and(|d| elapsed >= d) {
+        if duration.is_some_and(|d| engine.elapsed() >= d) {
             break;
         }
     }
@@ -133,10 +139,16 @@ fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Even
         let _ = events.try_send(Event::State(SessionState::Stopping));
     }
     let summary = engine.stop(STOP_TIMEOUT);
-    let _ = events.send(Event::Ended {
-        summary,
-        failure: fail.as_ref().map(failure),
+    // The session did not run as asked when it failed, or when any output failed on the way.
+    let failure = fail.as_ref().map(failure).or_else(|| {
+        let failed = engine.output_failures();
+        let first = failed.first()?;
+        Some(Failure {
+            kind: first.kind(),
+            message: failed.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        })
     });
+    let _ = events.send(Event::Ended { summary, failure });
 }
 
 /// Fills in the X window id of window sources given by title; says which title matched nothing.

@@ -1,0 +1,387 @@
+//! One RTMP destination in a pipeline of its own, fed from the session's encoders.
+//!
+//! ```text
+//! session: vtee → queue → appsink ─┐ (callbacks)   link: appsrc(video) ─┐
+//!          atee → queue → appsink ─┘ ───────────→        appsrc(audio) ─┴→ flvmux → rtmp2sink
+//! ```
+//! The link's errors stay in the link: the encoders, the recording and the other destinations
+//! never see them. A link that drops after it was live reconnects with backoff (first retry
+//! after 0.5 s, ×1.5 with ±10 % jitter, at most 30 s apart, without limit) and resumes at a
+//! keyframe it asks the encoder for. A link that never got live fails for good: a wrong URL
+//! or a rejected key does not fix itself.
+
+use crate::error::{FailureKind, MediaError, OutputLabel, classify};
+use crate::sources::make;
+use gst::prelude::*;
+use kaibo_model::Destination;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Bytes a link must have written before it counts as publishing: more than the handshake
+/// (3,073 bytes) and the connect/publish commands, so media is flowing.
+const LIVE_BYTES: u64 = 8 * 1024;
+/// Data queued for a link beyond this is a stalled destination: skip to the next keyframe.
+const MAX_QUEUED: gst::ClockTime = gst::ClockTime::from_seconds(2);
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const MAX_RETRY: Duration = Duration::from_secs(30);
+
+/// State shared with the streaming threads that feed the link.
+#[derive(Default)]
+struct Feed {
+    video: Mutex<Option<gst_app::AppSrc>>,
+    audio: Mutex<Option<gst_app::AppSrc>>,
+    /// Drop everything until the next video keyframe (after a (re)connect or a stall).
+    await_keyframe: AtomicBool,
+    /// Video frames not sent (stalled or reconnecting).
+    dropped_frames: AtomicU64,
+}
+
+/// What a link reports to the engine.
+pub(crate) enum LinkEvent {
+    /// The link failed for good.
+    Failed(MediaError),
+    /// The link dropped and will retry.
+    Reconnecting { attempt: u32, in_s: f64, reason: String },
+    /// The link's end of stream reached the server.
+    Finished,
+}
+
+/// Where a link is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LinkState {
+    Connecting,
+    Live,
+    Waiting,
+    Stopped,
+    Failed,
+}
+
+pub(crate) struct RtmpLink {
+    pub index: usize,
+    pub label: OutputLabel,
+    dest: Destination,
+    feed: Arc<Feed>,
+    pipeline: Option<gst::Pipeline>,
+    sink: Option<gst::Element>,
+    pub state: LinkState,
+    ever_live: bool,
+    attempt: u32,
+    retry_at: Option<Instant>,
+    pub reconnects: u32,
+    /// Bytes written by earlier connections.
+    bytes_before: u64,
+    timeline: Option<(gst::Clock, gst::ClockTime)>,
+    appsinks: Vec<gst_app::AppSink>,
+}
+
+impl RtmpLink {
+    /// Adds the session side (queues and appsinks on the tees) and prepares the link.
+    pub fn attach(
+        session: &gst::Pipeline,
+        index: usize,
+        dest: &Destination,
+        vtee: &gst::Element,
+        atee: &gst::Element,
+    ) -> Result<Self, MediaError> {
+        let feed = Arc::new(Feed::default());
+        feed.await_keyframe.store(true, Ordering::SeqCst);
+        let mut appsinks = Vec::new();
+        for (what, tee) in [("video", vtee), ("audio", atee)] {
+            let queue = make("queue", &format!("out{index}-{what}-queue"))?;
+            let sink = make("appsink", &format!("out{index}-{what}-appsink"))?
+                .downcast::<gst_app::AppSink>()
+                .map_err(|_| MediaError::Build("appsink is not an AppSink".into()))?;
+            sink.set_property("sync", false);
+            sink.set_property("async", false);
+            sink.set_property("enable-last-sample", false);
+            session.add_many([&queue, sink.upcast_ref()])?;
+            gst::Element::link_many([tee, &queue, sink.upcast_ref()])?;
+            let is_video = what == "video";
+            let f = Arc::clone(&feed);
+            let f_eos = Arc::clone(&feed);
+            sink.set_callbacks(
+                gst_app::AppSinkCallbacks::builder()
+                    .new_sample(move |s| {
+                        if let Ok(sample) = s.pull_sample() {
+                            forward(&f, is_video, sample);
+                        }
+                        Ok(gst::FlowSuccess::Ok)
+                    })
+                    .eos(move |_| {
+                        let slot = if is_video { &f_eos.video } else { &f_eos.audio };
+                        let src = slot.lock().ok().and_then(|g| g.clone());
+                        if let Some(src) = src {
+                            let _ = src.end_of_stream();
+                        }
+                    })
+                    .build(),
+            );
+            appsinks.push(sink);
+        }
+        Ok(Self {
+            index,
+            label: OutputLabel {
+                target: dest.redacted(),
+                host_port: format!("{}:{}", dest.host, dest.effective_port()),
+                is_rtmp: true,
+            },
+            dest: dest.clone(),
+            feed,
+            pipeline: None,
+            sink: None,
+            state: LinkState::Connecting,
+            ever_live: false,
+            attempt: 0,
+            retry_at: None,
+            reconnects: 0,
+            bytes_before: 0,
+            timeline: None,
+            appsinks,
+        })
+    }
+
+    /// Connects, sharing the session's clock and base time so timestamps mean the same.
+    pub fn start(&mut self, clock: gst::Clock, base_time: gst::ClockTime) -> Result<(), MediaError> {
+        self.timeline = Some((clock, base_time));
+        self.connect()
+    }
+
+    fn connect(&mut self) -> Result<(), MediaError> {
+        let Some((clock, base_time)) = self.timeline.clone() else {
+            return Err(MediaError::State("the link started before the session".into()));
+        };
+        let p = format!("out{}", self.index);
+        let pipeline = gst::Pipeline::with_name(&p);
+        let mux = make("flvmux", &format!("{p}-flvmux"))?;
+        mux.set_property("streamable", true);
+        let sink = make("rtmp2sink", &format!("{p}-rtmp2sink"))?;
+        sink.set_property_from_str("scheme", self.dest.protocol.scheme());
+        sink.set_property("host", &self.dest.host);
+        sink.set_property("port", i32::from(self.dest.effective_port()));
+        sink.set_property("application", &self.dest.app);
+        sink.set_property("stream", self.dest.key.expose());
+        sink.set_property("timeout", 5u32);
+        // Data arrives paced by the session; the link only forwards it.
+        sink.set_property("sync", false);
+        let caps = |sink: &gst_app::AppSink| sink.static_pad("sink").and_then(|p| p.current_caps());
+        pipeline.add_many([&mux, &sink])?;
+        mux.link(&sink)?;
+        let mut srcs = Vec::new();
+        for (what, appsink) in ["video", "audio"].into_iter().zip(&self.appsinks) {
+            let src = make("appsrc", &format!("{p}-{what}-appsrc"))?
+                .downcast::<gst_app::AppSrc>()
+                .map_err(|_| MediaError::Build("appsrc is not an AppSrc".into()))?;
+            src.set_is_live(true);
+            src.set_format(gst::Format::Time);
+            src.set_property("block", false);
+            src.set_property("max-bytes", 0u64);
+            src.set_property("max-buffers", 0u64);
+            src.set_property("max-time", 0u64);
+            if let Some(c) = caps(appsink) {
+                src.set_caps(Some(&c));
+            }
+            pipeline.add(&src)?;
+            let pad = mux
+                .request_pad_simple(what)
+                .ok_or_else(|| MediaError::Build(format!("{p}: flvmux gave no {what} pad")))?;
+            src.static_pad("src")
+                .ok_or_else(|| MediaError::Build("appsrc without src pad".into()))?
+                .link(&pad)
+                .map_err(|e| MediaError::Build(format!("{p}: {e:?}")))?;
+            srcs.push(src);
+        }
+        pipeline.use_clock(Some(&clock));
+        pipeline.set_start_time(gst::ClockTime::NONE);
+        pipeline.set_base_time(base_time);
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| MediaError::State(format!("{}: the RTMP link did not start", self.label.target)))?;
+        self.feed.await_keyframe.store(true, Ordering::SeqCst);
+        if let (Ok(mut v), Ok(mut a)) = (self.feed.video.lock(), self.feed.audio.lock()) {
+            *v = srcs.first().cloned();
+            *a = srcs.get(1).cloned();
+        }
+        self.request_keyframe();
+        self.pipeline = Some(pipeline);
+        self.sink = Some(sink);
+        self.state = if self.ever_live { LinkState::Waiting } else { LinkState::Connecting };
+        Ok(())
+    }
+
+    /// Asks the encoder for a keyframe with its headers, so the link can start at once.
+    fn request_keyframe(&self) {
+        if let Some(pad) = self.appsinks.first().and_then(|s| s.static_pad("sink")) {
+            let event = gst_video::UpstreamForceKeyUnitEvent::builder().all_headers(true).build();
+            pad.push_event(event);
+        }
+    }
+
+    fn disconnect(&mut self) {
+        if let (Ok(mut v), Ok(mut a)) = (self.feed.video.lock(), self.feed.audio.lock()) {
+            *v = None;
+            *a = None;
+        }
+        self.bytes_before += self.connection_bytes();
+        if let Some(p) = self.pipeline.take() {
+            let _ = p.set_state(gst::State::Null);
+        }
+        self.sink = None;
+    }
+
+    fn connection_bytes(&self) -> u64 {
+        self.sink
+            .as_ref()
+            .and_then(|s| s.property::<Option<gst::Structure>>("stats"))
+            .and_then(|s| s.get::<u64>("out-bytes-total").ok())
+            .unwrap_or(0)
+    }
+
+    /// Bytes written to the server over every connection.
+    pub fn bytes(&self) -> u64 {
+        self.bytes_before + self.connection_bytes()
+    }
+
+    /// Video frames this destination did not get.
+    pub fn dropped_frames(&self) -> u64 {
+        self.feed.dropped_frames.load(Ordering::Relaxed)
+    }
+
+    /// Moves Connecting/Waiting → Live once media flows; retries when due; reports errors.
+    pub fn service(&mut self, secrets: &dyn Fn(&str) -> String) -> Option<LinkEvent> {
+        if matches!(self.state, LinkState::Connecting | LinkState::Waiting) && self.connection_bytes() >= LIVE_BYTES {
+            self.state = LinkState::Live;
+            self.ever_live = true;
+            self.attempt = 0;
+        }
+        if self.state == LinkState::Waiting && self.pipeline.is_none() && self.retry_at.is_some_and(|t| Instant::now() >= t) {
+            self.retry_at = None;
+            self.reconnects += 1;
+            if let Err(e) = self.connect() {
+                log::warn!("{}: reconnect failed to start: {e}", self.label.target);
+                self.schedule_retry();
+            }
+        }
+        let bus = self.pipeline.as_ref()?.bus()?;
+        while let Some(msg) = bus.pop() {
+            match msg.view() {
+                gst::MessageView::Error(err) => {
+                    let element = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();
+                    let text = err.error().to_string();
+                    let (kind, message) = classify(&element, &text, Some(&self.label), self.ever_live);
+                    self.disconnect();
+                    if self.ever_live && kind != FailureKind::KeyRejected {
+                        let in_s = self.schedule_retry();
+                        return Some(LinkEvent::Reconnecting { attempt: self.attempt, in_s, reason: secrets(&message) });
+                    }
+                    self.state = LinkState::Failed;
+                    return Some(LinkEvent::Failed(MediaError::Stream {
+                        kind,
+                        element,
+                        message: secrets(&message),
+                        detail: secrets(&format!("{text} ({})", err.debug().unwrap_or_default())),
+                    }));
+                }
+                gst::MessageView::Eos(_) => {
+                    self.state = LinkState::Stopped;
+                    return Some(LinkEvent::Finished);
+                }
+                gst::MessageView::Warning(w) => log::warn!("{}: {}", self.label.target, secrets(&w.error().to_string())),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn schedule_retry(&mut self) -> f64 {
+        self.attempt += 1;
+        let base = FIRST_RETRY.as_secs_f64() * 1.5f64.powi(self.attempt.saturating_sub(1).min(20) as i32);
+        let capped = base.min(MAX_RETRY.as_secs_f64());
+        let in_s = capped * (0.9 + 0.2 * jitter());
+        self.retry_at = Some(Instant::now() + Duration::from_secs_f64(in_s));
+        self.state = LinkState::Waiting;
+        in_s
+    }
+
+    /// Gives up on the link (it never went live within the start timeout).
+    pub fn abandon(&mut self) {
+        self.disconnect();
+        self.state = LinkState::Failed;
+    }
+
+    /// True when the link's end of stream reached the server (or there is nothing to end).
+    pub fn finished(&self) -> bool {
+        self.pipeline.is_none() || matches!(self.state, LinkState::Stopped | LinkState::Failed)
+    }
+
+    /// Tears the link down.
+    pub fn shutdown(&mut self) {
+        self.disconnect();
+        if self.state != LinkState::Failed {
+            self.state = LinkState::Stopped;
+        }
+    }
+}
+
+impl Drop for RtmpLink {
+    fn drop(&mut self) {
+        if let Some(p) = self.pipeline.take() {
+            let _ = p.set_state(gst::State::Null);
+        }
+    }
+}
+
+/// A number in [0, 1) that differs between calls, for retry jitter.
+fn jitter() -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    f64::from(nanos % 1000) / 1000.0
+}
+
+/// Hands one encoded buffer to the link, GOP-safe: after a (re)connect or a stall, nothing is
+/// sent until the next video keyframe.
+fn forward(feed: &Feed, is_video: bool, sample: gst::Sample) {
+    let slot = if is_video { &feed.video } else { &feed.audio };
+    let Some(src) = slot.lock().ok().and_then(|g| g.clone()) else {
+        if is_video {
+            feed.dropped_frames.fetch_add(1, Ordering::Relaxed);
+        }
+        return;
+    };
+    let Some(buffer) = sample.buffer() else { return };
+    if is_video {
+        let keyframe = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
+        let stalled = src.current_level_time() > MAX_QUEUED;
+        if stalled {
+            feed.await_keyframe.store(true, Ordering::SeqCst);
+        }
+        if feed.await_keyframe.load(Ordering::SeqCst) {
+            if keyframe && !stalled {
+                feed.await_keyframe.store(false, Ordering::SeqCst);
+            } else {
+                feed.dropped_frames.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+    } else if feed.await_keyframe.load(Ordering::SeqCst) {
+        return;
+    }
+    // The link's timeline is the session's running time: restate the timestamps in it (the
+    // encoder's segment starts far from zero and does not cross to the link).
+    let mut buffer = buffer.copy();
+    if let Some(segment) = sample.segment().and_then(|s| s.downcast_ref::<gst::ClockTime>()) {
+        let b = buffer.make_mut();
+        let pts = b.pts().and_then(|t| segment.to_running_time(t));
+        let dts = b.dts().and_then(|t| segment.to_running_time(t)).or(pts);
+        b.set_pts(pts);
+        b.set_dts(dts);
+    }
+    let caps = sample.caps().map(|c| c.to_owned());
+    let mut restated = gst::Sample::builder().buffer(&buffer);
+    if let Some(caps) = &caps {
+        restated = restated.caps(caps);
+    }
+    let _ = src.push_sample(&restated.build());
+}
