@@ -108,7 +108,16 @@ fn test() -> Result<(), String> {
         ],
     )?;
     // Two test threads: end-to-end tests each encode video in real time on a 2-core machine.
-    run_tests(&cargo, &["test", "--workspace", "--", "--test-threads=2"])
+    run_tests(
+        &cargo,
+        &[
+            "test",
+            "--workspace",
+            "--no-fail-fast",
+            "--",
+            "--test-threads=2",
+        ],
+    )
 }
 
 /// Runs the test suite, echoing its output, and closes with one line counting every test of

@@ -235,8 +235,15 @@ fn run_live(plan: SessionPlan, json: bool) -> Result<ExitCode> {
                 log::error!("{}", failure.message);
                 eprintln!("kaibo: {}; the other outputs go on", failure.message);
             }
-            Event::Reconnecting { target, attempt, in_s, reason } => {
-                let line = format!("reconnecting to {target} in {in_s:.1} s (attempt {attempt}): {reason}");
+            Event::Reconnecting {
+                target,
+                attempt,
+                in_s,
+                reason,
+            } => {
+                let line = format!(
+                    "reconnecting to {target} in {in_s:.1} s (attempt {attempt}): {reason}"
+                );
                 log::warn!("{line}");
                 eprintln!("{line}");
             }

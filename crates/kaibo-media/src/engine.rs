@@ -10,7 +10,9 @@ use crate::pipeline::{Built, Output, build};
 use crate::rtmp_link::{LinkEvent, LinkState};
 use gst::prelude::*;
 use kaibo_model::secret::scrub_all;
-use kaibo_model::{OutputKind, OutputState, OutputStats, Secret, SessionPlan, SessionState, StatsSnapshot, Summary};
+use kaibo_model::{
+    OutputKind, OutputState, OutputStats, Secret, SessionPlan, SessionState, StatsSnapshot, Summary,
+};
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -31,7 +33,12 @@ pub enum EngineEvent {
     /// One output failed for good; the others go on.
     OutputFailed { target: String, error: MediaError },
     /// A destination dropped and is retried.
-    Reconnecting { target: String, attempt: u32, in_s: f64, reason: String },
+    Reconnecting {
+        target: String,
+        attempt: u32,
+        in_s: f64,
+        reason: String,
+    },
     /// Every source ended (only clips and tests end by themselves).
     Finished,
 }
@@ -91,8 +98,9 @@ impl Engine {
         self.started_at = Some(now);
         self.last_sample = (now, 0, 0);
         for clip in &self.built.clips {
-            clip.set_state(gst::State::Playing)
-                .map_err(|_| MediaError::State("a clip could not be opened; check the file".into()))?;
+            clip.set_state(gst::State::Playing).map_err(|_| {
+                MediaError::State("a clip could not be opened; check the file".into())
+            })?;
         }
         let pipeline = self.built.pipeline.clone();
         if pipeline.set_state(gst::State::Playing).is_err() {
@@ -100,10 +108,14 @@ impl Engine {
             let reason = self
                 .poll(Duration::from_millis(500))
                 .and_then(|e| match e {
-                    EngineEvent::Failed(err) | EngineEvent::OutputFailed { error: err, .. } => Some(err),
+                    EngineEvent::Failed(err) | EngineEvent::OutputFailed { error: err, .. } => {
+                        Some(err)
+                    }
                     _ => None,
                 })
-                .unwrap_or_else(|| MediaError::State("GStreamer refused to start the pipeline".into()));
+                .unwrap_or_else(|| {
+                    MediaError::State("GStreamer refused to start the pipeline".into())
+                });
             self.state = SessionState::Failed;
             return Err(reason);
         }
@@ -141,10 +153,19 @@ impl Engine {
         let secrets = self.secrets.clone();
         let scrub = move |t: &str| scrub_all(t, &secrets);
         for i in 0..self.built.outputs.len() {
-            let Output::Rtmp(link) = &mut self.built.outputs[i] else { continue };
-            match link.service(&scrub)? {
+            let Output::Rtmp(link) = &mut self.built.outputs[i] else {
+                continue;
+            };
+            let Some(event) = link.service(&scrub) else {
+                continue;
+            };
+            match event {
                 LinkEvent::Failed(error) => return Some(self.output_failed(i, error)),
-                LinkEvent::Reconnecting { attempt, in_s, reason } => {
+                LinkEvent::Reconnecting {
+                    attempt,
+                    in_s,
+                    reason,
+                } => {
                     return Some(EngineEvent::Reconnecting {
                         target: link.label.target.clone(),
                         attempt,
@@ -180,7 +201,10 @@ impl Engine {
         use gst::MessageView;
         match msg.view() {
             MessageView::Error(err) => {
-                let element = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();
+                let element = msg
+                    .src()
+                    .map(|s| s.path_string().to_string())
+                    .unwrap_or_default();
                 let text = err.error().to_string();
                 let output = self.output_of(&element);
                 let label = output.map(|i| self.built.outputs[i].label().clone());
@@ -201,7 +225,10 @@ impl Engine {
                 }
             }
             MessageView::Warning(w) => {
-                let from = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();
+                let from = msg
+                    .src()
+                    .map(|s| s.path_string().to_string())
+                    .unwrap_or_default();
                 log::warn!("{}", self.scrub(&format!("{from}: {}", w.error())));
                 None
             }
@@ -225,17 +252,20 @@ impl Engine {
         let name = element_path.rsplit(':').next()?;
         let rest = name.strip_prefix("out")?;
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse().ok().filter(|i| *i < self.built.outputs.len())
+        digits
+            .parse()
+            .ok()
+            .filter(|i| *i < self.built.outputs.len())
     }
 
     /// Fails the outputs that never started publishing within `waited`.
     pub fn fail_start_timeout(&mut self, waited: Duration) -> Vec<EngineEvent> {
-        let states = self.output_states();
+        let pending: Vec<usize> = (self.output_states().into_iter().enumerate())
+            .filter(|(_, s)| *s == OutputState::Connecting)
+            .map(|(i, _)| i)
+            .collect();
         let mut events = Vec::new();
-        for i in 0..self.built.outputs.len() {
-            if states[i] != OutputState::Connecting {
-                continue;
-            }
+        for i in pending {
             let target = self.built.outputs[i].label().target.clone();
             if let Output::Rtmp(link) = &mut self.built.outputs[i] {
                 link.abandon();
@@ -259,12 +289,21 @@ impl Engine {
             let Some(bus) = clip.bus() else { continue };
             while let Some(msg) = bus.pop() {
                 match msg.view() {
-                    gst::MessageView::Eos(_) => {
-                        if clip.seek_simple(gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT, gst::ClockTime::ZERO).is_err() {
-                            log::warn!("a clip could not be rewound; it will stay on its last frame");
-                        }
+                    gst::MessageView::Eos(_)
+                        if clip
+                            .seek_simple(
+                                gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
+                                gst::ClockTime::ZERO,
+                            )
+                            .is_err() =>
+                    {
+                        log::warn!("a clip could not be rewound; it will stay on its last frame");
                     }
-                    gst::MessageView::Error(e) => log::warn!("clip {}: {}", clip.name(), self.scrub(&e.error().to_string())),
+                    gst::MessageView::Error(e) => log::warn!(
+                        "clip {}: {}",
+                        clip.name(),
+                        self.scrub(&e.error().to_string())
+                    ),
                     _ => {}
                 }
             }
@@ -298,8 +337,15 @@ impl Engine {
     /// Figures since the last snapshot; moves between Starting, Live and Reconnecting.
     pub fn snapshot(&mut self) -> StatsSnapshot {
         let states = self.output_states();
-        let working: Vec<OutputState> = states.iter().copied().filter(|s| *s != OutputState::Failed).collect();
-        if matches!(self.state, SessionState::Starting | SessionState::Live | SessionState::Reconnecting) {
+        let working: Vec<OutputState> = states
+            .iter()
+            .copied()
+            .filter(|s| *s != OutputState::Failed)
+            .collect();
+        if matches!(
+            self.state,
+            SessionState::Starting | SessionState::Live | SessionState::Reconnecting
+        ) {
             if working.contains(&OutputState::Reconnecting) {
                 self.state = SessionState::Reconnecting;
             } else if !working.is_empty() && working.iter().all(|s| *s == OutputState::Live) {
@@ -312,7 +358,10 @@ impl Engine {
         let (then, f0, b0) = self.last_sample;
         let dt = then.elapsed().as_secs_f64();
         if dt >= 0.25 {
-            self.rates = ((frames - f0) as f64 / dt, (bytes - b0) as f64 * 8.0 / 1000.0 / dt);
+            self.rates = (
+                (frames - f0) as f64 / dt,
+                (bytes - b0) as f64 * 8.0 / 1000.0 / dt,
+            );
             self.last_sample = (Instant::now(), frames, bytes);
         }
         StatsSnapshot {
@@ -331,7 +380,13 @@ impl Engine {
         self.built
             .outputs
             .iter()
-            .map(|o| if let Output::Rtmp(l) = o { l.reconnects } else { 0 })
+            .map(|o| {
+                if let Output::Rtmp(l) = o {
+                    l.reconnects
+                } else {
+                    0
+                }
+            })
             .sum()
     }
 
@@ -342,7 +397,13 @@ impl Engine {
             .built
             .outputs
             .iter()
-            .map(|o| if let Output::Rtmp(l) = o { l.dropped_frames() } else { 0 })
+            .map(|o| {
+                if let Output::Rtmp(l) = o {
+                    l.dropped_frames()
+                } else {
+                    0
+                }
+            })
             .max()
             .unwrap_or(0);
         missing + worst_output
@@ -393,14 +454,20 @@ impl Engine {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline && !self.all_outputs_ended() {
             match self.poll(Duration::from_millis(50)) {
-                Some(EngineEvent::Failed(e) | EngineEvent::OutputFailed { error: e, .. }) => log::warn!("while stopping: {e}"),
+                Some(EngineEvent::Failed(e) | EngineEvent::OutputFailed { error: e, .. }) => {
+                    log::warn!("while stopping: {e}")
+                }
                 Some(EngineEvent::Finished) if !self.has_links() => break,
                 _ => {}
             }
         }
         if !self.all_outputs_ended() {
-            log::warn!("stopping: not every output confirmed the end of stream within {} s", timeout.as_secs());
+            log::warn!(
+                "stopping: not every output confirmed the end of stream within {} s",
+                timeout.as_secs()
+            );
         }
+        self.fail_unrecovered_links();
         let states = self.output_states();
         let outputs = self
             .output_stats(&states)
@@ -438,18 +505,50 @@ impl Engine {
         }
     }
 
+    /// A destination still reconnecting when the session ends never came back: a failure.
+    fn fail_unrecovered_links(&mut self) {
+        for i in 0..self.built.outputs.len() {
+            let Output::Rtmp(link) = &self.built.outputs[i] else {
+                continue;
+            };
+            if self.failed[i] || !link.reconnecting() {
+                continue;
+            }
+            let message = format!(
+                "the connection to {} was lost ({}) and did not come back after {} reconnect attempts. Check the network and the server, then go live again",
+                link.label.target,
+                link.last_error.as_deref().unwrap_or("no reason given"),
+                link.reconnects
+            );
+            self.failed[i] = true;
+            self.failures.push(MediaError::Stream {
+                kind: FailureKind::ConnectionLost,
+                element: String::new(),
+                message,
+                detail: String::new(),
+            });
+        }
+    }
+
     fn has_links(&self) -> bool {
-        self.built.outputs.iter().any(|o| matches!(o, Output::Rtmp(_)))
+        self.built
+            .outputs
+            .iter()
+            .any(|o| matches!(o, Output::Rtmp(_)))
     }
 
     fn all_outputs_ended(&self) -> bool {
-        self.built.outputs.iter().zip(&self.failed).all(|(o, failed)| {
-            *failed
-                || match o {
-                    Output::Record(r) => r.eos.load(Ordering::SeqCst),
-                    Output::Rtmp(l) => l.finished(),
-                }
-        })
+        self.built
+            .outputs
+            .iter()
+            .zip(&self.failed)
+            .all(|(o, failed)| {
+                *failed
+                    || match o {
+                        Output::Record(r) => r.eos.load(Ordering::SeqCst),
+                        Output::Rtmp(l) => l.finished(),
+                    }
+            })
     }
 
     fn scrub(&self, text: &str) -> String {
@@ -460,8 +559,12 @@ impl Engine {
     /// hold the stream key) are left out.
     fn dump_graph(&self, tag: &str) {
         if std::env::var_os("GST_DEBUG_DUMP_DOT_DIR").is_some() {
-            let details = gst::DebugGraphDetails::MEDIA_TYPE | gst::DebugGraphDetails::CAPS_DETAILS | gst::DebugGraphDetails::STATES;
-            self.built.pipeline.debug_to_dot_file_with_ts(details, format!("kaibo-{tag}"));
+            let details = gst::DebugGraphDetails::MEDIA_TYPE
+                | gst::DebugGraphDetails::CAPS_DETAILS
+                | gst::DebugGraphDetails::STATES;
+            self.built
+                .pipeline
+                .debug_to_dot_file_with_ts(details, format!("kaibo-{tag}"));
         }
     }
 }

@@ -288,7 +288,11 @@ fn add_output(
     atee: &gst::Element,
 ) -> Result<Output, MediaError> {
     let path = match spec {
-        OutputSpec::Rtmp(dest) => return Ok(Output::Rtmp(RtmpLink::attach(pipeline, index, dest, vtee, atee)?)),
+        OutputSpec::Rtmp(dest) => {
+            return Ok(Output::Rtmp(RtmpLink::attach(
+                pipeline, index, dest, vtee, atee,
+            )?));
+        }
         OutputSpec::Record(path) => path,
     };
     let p = format!("out{index}");
@@ -310,7 +314,10 @@ fn add_output(
     pipeline.add_many([&vq, &aq, &mux, &sink])?;
     vtee.link(&vq)?;
     atee.link(&aq)?;
-    let (Some(vpad), Some(apad)) = (mux.request_pad_simple("video_%u"), mux.request_pad_simple("audio_%u")) else {
+    let (Some(vpad), Some(apad)) = (
+        mux.request_pad_simple("video_%u"),
+        mux.request_pad_simple("audio_%u"),
+    ) else {
         return Err(MediaError::Build(format!("{p}: the muxer gave no pads")));
     };
     for (q, pad) in [(&vq, &vpad), (&aq, &apad)] {
@@ -324,14 +331,20 @@ fn add_output(
     let eos = Arc::new(AtomicBool::new(false));
     if let Some(pad) = sink.static_pad("sink") {
         let (b, e) = (Arc::clone(&bytes), Arc::clone(&eos));
-        pad.add_probe(gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-            if let Some(buffer) = info.buffer() {
-                b.fetch_add(buffer.size() as u64, Ordering::Relaxed);
-            } else if info.event().is_some_and(|ev| ev.type_() == gst::EventType::Eos) {
-                e.store(true, Ordering::SeqCst);
-            }
-            gst::PadProbeReturn::Ok
-        });
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+            move |_, info| {
+                if let Some(buffer) = info.buffer() {
+                    b.fetch_add(buffer.size() as u64, Ordering::Relaxed);
+                } else if info
+                    .event()
+                    .is_some_and(|ev| ev.type_() == gst::EventType::Eos)
+                {
+                    e.store(true, Ordering::SeqCst);
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
     }
     Ok(Output::Record(Recording {
         label: OutputLabel {

@@ -6,7 +6,7 @@
 //! ```
 //! The link's errors stay in the link: the encoders, the recording and the other destinations
 //! never see them. A link that drops after it was live reconnects with backoff (first retry
-//! after 0.5 s, ×1.5 with ±10 % jitter, at most 30 s apart, without limit) and resumes at a
+//! after 0.25 s, ×1.5 with ±10 % jitter, at most 30 s apart, without limit) and resumes at a
 //! keyframe it asks the encoder for. A link that never got live fails for good: a wrong URL
 //! or a rejected key does not fix itself.
 
@@ -23,7 +23,10 @@ use std::time::{Duration, Instant};
 const LIVE_BYTES: u64 = 8 * 1024;
 /// Data queued for a link beyond this is a stalled destination: skip to the next keyframe.
 const MAX_QUEUED: gst::ClockTime = gst::ClockTime::from_seconds(2);
-const FIRST_RETRY: Duration = Duration::from_millis(500);
+/// How long a publishing connection must last before a drop counts as lost, not refused.
+const CONFIRM_AFTER: Duration = Duration::from_secs(3);
+/// Short first retries: a server back after a 5 s outage is found again within about a second.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
 const MAX_RETRY: Duration = Duration::from_secs(30);
 
 /// State shared with the streaming threads that feed the link.
@@ -33,7 +36,8 @@ struct Feed {
     audio: Mutex<Option<gst_app::AppSrc>>,
     /// Drop everything until the next video keyframe (after a (re)connect or a stall).
     await_keyframe: AtomicBool,
-    /// Video frames not sent (stalled or reconnecting).
+    /// Video frames skipped while connected (a stalled destination, or waiting for the
+    /// keyframe after a reconnect).
     dropped_frames: AtomicU64,
 }
 
@@ -42,7 +46,11 @@ pub(crate) enum LinkEvent {
     /// The link failed for good.
     Failed(MediaError),
     /// The link dropped and will retry.
-    Reconnecting { attempt: u32, in_s: f64, reason: String },
+    Reconnecting {
+        attempt: u32,
+        in_s: f64,
+        reason: String,
+    },
     /// The link's end of stream reached the server.
     Finished,
 }
@@ -65,10 +73,16 @@ pub(crate) struct RtmpLink {
     pipeline: Option<gst::Pipeline>,
     sink: Option<gst::Element>,
     pub state: LinkState,
+    /// The server kept a publishing connection for [`CONFIRM_AFTER`]: it accepted the key.
+    /// Only then is a drop a lost connection worth reconnecting; servers that refuse a key
+    /// often accept the publish command and close the connection a moment later.
     ever_live: bool,
+    connected_at: Option<Instant>,
     attempt: u32,
     retry_at: Option<Instant>,
     pub reconnects: u32,
+    /// Why the link last dropped, for the final report when it never came back.
+    pub last_error: Option<String>,
     /// Bytes written by earlier connections.
     bytes_before: u64,
     timeline: Option<(gst::Clock, gst::ClockTime)>,
@@ -132,9 +146,11 @@ impl RtmpLink {
             sink: None,
             state: LinkState::Connecting,
             ever_live: false,
+            connected_at: None,
             attempt: 0,
             retry_at: None,
             reconnects: 0,
+            last_error: None,
             bytes_before: 0,
             timeline: None,
             appsinks,
@@ -142,14 +158,20 @@ impl RtmpLink {
     }
 
     /// Connects, sharing the session's clock and base time so timestamps mean the same.
-    pub fn start(&mut self, clock: gst::Clock, base_time: gst::ClockTime) -> Result<(), MediaError> {
+    pub fn start(
+        &mut self,
+        clock: gst::Clock,
+        base_time: gst::ClockTime,
+    ) -> Result<(), MediaError> {
         self.timeline = Some((clock, base_time));
         self.connect()
     }
 
     fn connect(&mut self) -> Result<(), MediaError> {
         let Some((clock, base_time)) = self.timeline.clone() else {
-            return Err(MediaError::State("the link started before the session".into()));
+            return Err(MediaError::State(
+                "the link started before the session".into(),
+            ));
         };
         let p = format!("out{}", self.index);
         let pipeline = gst::Pipeline::with_name(&p);
@@ -194,9 +216,12 @@ impl RtmpLink {
         pipeline.use_clock(Some(&clock));
         pipeline.set_start_time(gst::ClockTime::NONE);
         pipeline.set_base_time(base_time);
-        pipeline
-            .set_state(gst::State::Playing)
-            .map_err(|_| MediaError::State(format!("{}: the RTMP link did not start", self.label.target)))?;
+        pipeline.set_state(gst::State::Playing).map_err(|_| {
+            MediaError::State(format!(
+                "{}: the RTMP link did not start",
+                self.label.target
+            ))
+        })?;
         self.feed.await_keyframe.store(true, Ordering::SeqCst);
         if let (Ok(mut v), Ok(mut a)) = (self.feed.video.lock(), self.feed.audio.lock()) {
             *v = srcs.first().cloned();
@@ -205,14 +230,21 @@ impl RtmpLink {
         self.request_keyframe();
         self.pipeline = Some(pipeline);
         self.sink = Some(sink);
-        self.state = if self.ever_live { LinkState::Waiting } else { LinkState::Connecting };
+        self.connected_at = Some(Instant::now());
+        self.state = if self.ever_live {
+            LinkState::Waiting
+        } else {
+            LinkState::Connecting
+        };
         Ok(())
     }
 
     /// Asks the encoder for a keyframe with its headers, so the link can start at once.
     fn request_keyframe(&self) {
         if let Some(pad) = self.appsinks.first().and_then(|s| s.static_pad("sink")) {
-            let event = gst_video::UpstreamForceKeyUnitEvent::builder().all_headers(true).build();
+            let event = gst_video::UpstreamForceKeyUnitEvent::builder()
+                .all_headers(true)
+                .build();
             pad.push_event(event);
         }
     }
@@ -249,12 +281,23 @@ impl RtmpLink {
 
     /// Moves Connecting/Waiting → Live once media flows; retries when due; reports errors.
     pub fn service(&mut self, secrets: &dyn Fn(&str) -> String) -> Option<LinkEvent> {
-        if matches!(self.state, LinkState::Connecting | LinkState::Waiting) && self.connection_bytes() >= LIVE_BYTES {
+        if matches!(self.state, LinkState::Connecting | LinkState::Waiting)
+            && self.connection_bytes() >= LIVE_BYTES
+        {
             self.state = LinkState::Live;
-            self.ever_live = true;
             self.attempt = 0;
         }
-        if self.state == LinkState::Waiting && self.pipeline.is_none() && self.retry_at.is_some_and(|t| Instant::now() >= t) {
+        if self.state == LinkState::Live
+            && self
+                .connected_at
+                .is_some_and(|t| t.elapsed() >= CONFIRM_AFTER)
+        {
+            self.ever_live = true;
+        }
+        if self.state == LinkState::Waiting
+            && self.pipeline.is_none()
+            && self.retry_at.is_some_and(|t| Instant::now() >= t)
+        {
             self.retry_at = None;
             self.reconnects += 1;
             if let Err(e) = self.connect() {
@@ -266,13 +309,22 @@ impl RtmpLink {
         while let Some(msg) = bus.pop() {
             match msg.view() {
                 gst::MessageView::Error(err) => {
-                    let element = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();
+                    let element = msg
+                        .src()
+                        .map(|s| s.path_string().to_string())
+                        .unwrap_or_default();
                     let text = err.error().to_string();
-                    let (kind, message) = classify(&element, &text, Some(&self.label), self.ever_live);
+                    let (kind, message) =
+                        classify(&element, &text, Some(&self.label), self.ever_live);
                     self.disconnect();
                     if self.ever_live && kind != FailureKind::KeyRejected {
+                        self.last_error = Some(secrets(&text));
                         let in_s = self.schedule_retry();
-                        return Some(LinkEvent::Reconnecting { attempt: self.attempt, in_s, reason: secrets(&message) });
+                        return Some(LinkEvent::Reconnecting {
+                            attempt: self.attempt,
+                            in_s,
+                            reason: secrets(&message),
+                        });
                     }
                     self.state = LinkState::Failed;
                     return Some(LinkEvent::Failed(MediaError::Stream {
@@ -286,7 +338,9 @@ impl RtmpLink {
                     self.state = LinkState::Stopped;
                     return Some(LinkEvent::Finished);
                 }
-                gst::MessageView::Warning(w) => log::warn!("{}: {}", self.label.target, secrets(&w.error().to_string())),
+                gst::MessageView::Warning(w) => {
+                    log::warn!("{}: {}", self.label.target, secrets(&w.error().to_string()))
+                }
                 _ => {}
             }
         }
@@ -295,12 +349,18 @@ impl RtmpLink {
 
     fn schedule_retry(&mut self) -> f64 {
         self.attempt += 1;
-        let base = FIRST_RETRY.as_secs_f64() * 1.5f64.powi(self.attempt.saturating_sub(1).min(20) as i32);
+        let base =
+            FIRST_RETRY.as_secs_f64() * 1.5f64.powi(self.attempt.saturating_sub(1).min(20) as i32);
         let capped = base.min(MAX_RETRY.as_secs_f64());
         let in_s = capped * (0.9 + 0.2 * jitter());
         self.retry_at = Some(Instant::now() + Duration::from_secs_f64(in_s));
         self.state = LinkState::Waiting;
         in_s
+    }
+
+    /// True while the link waits to reconnect.
+    pub fn reconnecting(&self) -> bool {
+        self.state == LinkState::Waiting
     }
 
     /// Gives up on the link (it never went live within the start timeout).
@@ -344,13 +404,13 @@ fn jitter() -> f64 {
 /// sent until the next video keyframe.
 fn forward(feed: &Feed, is_video: bool, sample: gst::Sample) {
     let slot = if is_video { &feed.video } else { &feed.audio };
+    // Disconnected: the link's state says so; these frames are not counted as dropped.
     let Some(src) = slot.lock().ok().and_then(|g| g.clone()) else {
-        if is_video {
-            feed.dropped_frames.fetch_add(1, Ordering::Relaxed);
-        }
         return;
     };
-    let Some(buffer) = sample.buffer() else { return };
+    let Some(buffer) = sample.buffer() else {
+        return;
+    };
     if is_video {
         let keyframe = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
         let stalled = src.current_level_time() > MAX_QUEUED;
@@ -371,7 +431,10 @@ fn forward(feed: &Feed, is_video: bool, sample: gst::Sample) {
     // The link's timeline is the session's running time: restate the timestamps in it (the
     // encoder's segment starts far from zero and does not cross to the link).
     let mut buffer = buffer.copy();
-    if let Some(segment) = sample.segment().and_then(|s| s.downcast_ref::<gst::ClockTime>()) {
+    if let Some(segment) = sample
+        .segment()
+        .and_then(|s| s.downcast_ref::<gst::ClockTime>())
+    {
         let b = buffer.make_mut();
         let pts = b.pts().and_then(|t| segment.to_running_time(t));
         let dts = b.dts().and_then(|t| segment.to_running_time(t)).or(pts);

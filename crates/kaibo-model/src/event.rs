@@ -51,9 +51,17 @@ pub enum Event {
     State(SessionState),
     Stats(StatsSnapshot),
     /// One output failed for good; the others go on.
-    OutputFailed { target: String, failure: Failure },
+    OutputFailed {
+        target: String,
+        failure: Failure,
+    },
     /// A destination dropped; it is retried in `in_s` seconds.
-    Reconnecting { target: String, attempt: u32, in_s: f64, reason: String },
+    Reconnecting {
+        target: String,
+        attempt: u32,
+        in_s: f64,
+        reason: String,
+    },
     /// The session is over; `failure` says why when it did not run as asked.
     Ended {
         summary: Summary,

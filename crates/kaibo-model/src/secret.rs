@@ -5,6 +5,9 @@ use std::fmt;
 /// What a secret looks like wherever it would otherwise be printed.
 pub const MASK: &str = "****";
 
+/// Shortest secret that [`Secret::scrub`] searches text for.
+pub const MIN_SCRUB_LEN: usize = 6;
+
 /// A secret value. `Debug`, `Display` and `Serialize` all print [`MASK`]; only
 /// [`Secret::expose`] gives the value, for the one place that must send it.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -26,9 +29,11 @@ impl Secret {
         self.0.is_empty()
     }
 
-    /// Replaces every occurrence of this secret in `text` with [`MASK`].
+    /// Replaces every occurrence of this secret in `text` with [`MASK`]. Values shorter than
+    /// [`MIN_SCRUB_LEN`] are left alone: they would mangle ordinary words, and no platform
+    /// issues keys that short (the secret itself is never printed; this is a second guard).
     pub fn scrub(&self, text: &str) -> String {
-        if self.0.len() < 3 {
+        if self.0.len() < MIN_SCRUB_LEN {
             return text.to_owned();
         }
         text.replace(&self.0, MASK)
@@ -83,8 +88,9 @@ mod tests {
     fn scrub_replaces_every_occurrence() {
         let s = Secret::new("abc123");
         assert_eq!(s.scrub("x abc123 y abc123"), "x **** y ****");
+        assert_eq!(Secret::new("two").scrub("network"), "network");
         assert_eq!(
-            scrub_all("k=abc123 t=zz9zz", [&s, &Secret::new("zz9zz")]),
+            scrub_all("k=abc123 t=zz9zz9", [&s, &Secret::new("zz9zz9")]),
             "k=**** t=****"
         );
     }

@@ -102,7 +102,10 @@ fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Even
             Ok(Command::Stop) | Err(TryRecvError::Disconnected) => break,
             Err(TryRecvError::Empty) => {}
         }
-        let mut happened: Vec<EngineEvent> = engine.poll(Duration::from_millis(100)).into_iter().collect();
+        let mut happened: Vec<EngineEvent> = engine
+            .poll(Duration::from_millis(100))
+            .into_iter()
+            .collect();
         if !start_checked && engine.elapsed() >= START_TIMEOUT {
             start_checked = true;
             happened.extend(engine.fail_start_timeout(START_TIMEOUT));
@@ -112,10 +115,23 @@ fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Even
                 EngineEvent::Failed(e) => fail = Some(e),
                 EngineEvent::Finished => ended = true,
                 EngineEvent::OutputFailed { target, error } => {
-                    let _ = events.send(Event::OutputFailed { target, failure: failure(&error) });
+                    let _ = events.send(Event::OutputFailed {
+                        target,
+                        failure: failure(&error),
+                    });
                 }
-                EngineEvent::Reconnecting { target, attempt, in_s, reason } => {
-                    let _ = events.send(Event::Reconnecting { target, attempt, in_s, reason });
+                EngineEvent::Reconnecting {
+                    target,
+                    attempt,
+                    in_s,
+                    reason,
+                } => {
+                    let _ = events.send(Event::Reconnecting {
+                        target,
+                        attempt,
+                        in_s,
+                        reason,
+                    });
                 }
             }
         }
@@ -145,7 +161,11 @@ fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Even
         let first = failed.first()?;
         Some(Failure {
             kind: first.kind(),
-            message: failed.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            message: failed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
         })
     });
     let _ = events.send(Event::Ended { summary, failure });

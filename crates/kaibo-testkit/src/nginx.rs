@@ -80,6 +80,30 @@ impl Nginx {
         unreachable!("the last attempt returns or panics")
     }
 
+    /// Starts a stopped server again on the same ports (the outage test's "server is back").
+    pub fn restart(&mut self) {
+        let nginx = require_tool("nginx", "nginx libnginx-mod-rtmp");
+        self.stop();
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            match self.try_start(&nginx) {
+                Ok(()) => return,
+                Err(StartError::PortTaken) if Instant::now() < deadline => {
+                    self.stop();
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => {
+                    self.stop();
+                    let why = match e {
+                        StartError::PortTaken => "its ports were taken".to_owned(),
+                        StartError::Fatal(why) => why,
+                    };
+                    panic!("nginx did not restart: {why}\n{}", self.log_text())
+                }
+            }
+        }
+    }
+
     fn try_start(&mut self, nginx: &Path) -> Result<(), StartError> {
         let dir = self.dir.path();
         for log in ["error.log", "access.log", "stderr.log", "nginx.pid"] {
