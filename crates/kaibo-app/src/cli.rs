@@ -4,10 +4,10 @@ use crate::{logging, progress};
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use kaibo_model::{
-    Destination, EncoderChoice, Event, OutputSpec, Scene, SessionPlan, VideoSettings,
-    parse_resolution, parse_source_spec,
+    Destination, EncoderChoice, Event, OutputSpec, Scene, SessionPlan, parse_resolution,
+    parse_source_spec,
 };
-use kaibo_runtime::{LiveHandle, load_scene_file, resolve_windows};
+use kaibo_runtime::{LiveHandle, load_scene_file, platform_profiles, resolve_windows};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -44,6 +44,15 @@ pub enum Command {
     Live(LiveArgs),
     /// List cameras, microphones, screens and windows.
     Devices(DevicesArgs),
+    /// List the platform profiles (ingest URL form, recommended settings, link requirements).
+    Profiles(ProfilesArgs),
+}
+
+#[derive(Args)]
+pub struct ProfilesArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -67,15 +76,19 @@ pub struct LiveArgs {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
-    /// Output size.
-    #[arg(long, value_name = "WxH", default_value = "1280x720")]
-    pub resolution: String,
-    /// Frames per second.
-    #[arg(long, value_name = "N", default_value_t = 30)]
-    pub fps: u32,
-    /// Video bitrate (constant).
-    #[arg(long, value_name = "N", default_value_t = 2500)]
-    pub bitrate_kbps: u32,
+    /// Take resolution, fps, bitrates and keyframe interval from a platform profile
+    /// (`kaibo profiles` lists them); explicit options still win.
+    #[arg(long, value_name = "ID")]
+    pub profile: Option<String>,
+    /// Output size (default 1280x720, or the profile's).
+    #[arg(long, value_name = "WxH")]
+    pub resolution: Option<String>,
+    /// Frames per second (default 30, or the profile's).
+    #[arg(long, value_name = "N")]
+    pub fps: Option<u32>,
+    /// Video bitrate, constant (default 2500, or the profile's).
+    #[arg(long, value_name = "N")]
+    pub bitrate_kbps: Option<u32>,
     /// H.264 encoder: auto, x264 or openh264.
     #[arg(long, value_name = "NAME", default_value = "auto")]
     pub encoder: EncoderChoice,
@@ -137,15 +150,26 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
             "nothing to show: give --source SPEC (e.g. --source screen) or --scenes FILE"
         ));
     }
-    let (width, height) = parse_resolution(&args.resolution).map_err(|e| anyhow!(e))?;
-    let video = VideoSettings {
-        width,
-        height,
-        fps: args.fps,
-        bitrate_kbps: args.bitrate_kbps,
-        encoder: args.encoder,
-        ..VideoSettings::default()
+    let profile = match &args.profile {
+        Some(id) => {
+            let profiles = platform_profiles()
+                .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;
+            Some(profiles.get(id).ok_or_else(|| {
+                anyhow!(
+                    "unknown profile \"{id}\"; known: {}",
+                    profiles.ids().join(", ")
+                )
+            })?)
+        }
+        None => None,
     };
+    let mut video = profile.map(|p| p.video()).unwrap_or_default();
+    if let Some(text) = &args.resolution {
+        (video.width, video.height) = parse_resolution(text).map_err(|e| anyhow!(e))?;
+    }
+    video.fps = args.fps.unwrap_or(video.fps);
+    video.bitrate_kbps = args.bitrate_kbps.unwrap_or(video.bitrate_kbps);
+    video.encoder = args.encoder;
     let mut outputs = args
         .to
         .iter()
@@ -167,7 +191,7 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
         canvas,
         scene,
         video,
-        audio_bitrate_kbps: 128,
+        audio_bitrate_kbps: profile.map_or(128, |p| p.audio_kbps),
         outputs,
         duration_s: args.duration,
     };
@@ -286,5 +310,28 @@ pub fn devices(args: DevicesArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     print!("{}", progress::device_table(&list));
+    ExitCode::SUCCESS
+}
+
+/// `kaibo profiles`.
+pub fn profiles(args: ProfilesArgs) -> ExitCode {
+    let profiles = match platform_profiles() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("kaibo: the built-in platform profiles are broken: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    if args.json {
+        match serde_json::to_string_pretty(&profiles.platforms) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("kaibo: {e}");
+                return ExitCode::from(EXIT_FAILED);
+            }
+        }
+    } else {
+        print!("{}", progress::profile_table(profiles));
+    }
     ExitCode::SUCCESS
 }

@@ -1,7 +1,7 @@
 //! Human-readable text: the once-a-second progress line and the device table.
 
-use kaibo_model::StatsSnapshot;
 use kaibo_model::devices::DeviceList;
+use kaibo_model::{PlatformProfiles, StatsSnapshot};
 use std::fmt::Write;
 
 /// `live 00:01:05 30.0 fps 2496 kbps dropped 0 (0.00%)`.
@@ -67,6 +67,23 @@ pub fn device_table(list: &DeviceList) -> String {
     }
     for p in &list.problems {
         let _ = writeln!(out, "note: {p}");
+    }
+    out
+}
+
+/// A plain-text listing of the platform profiles (names last: CJK text is double width).
+pub fn profile_table(profiles: &PlatformProfiles) -> String {
+    let mut out = format!(
+        "{:<16} {:>9} {:>4} {:>10} {:>8} {:>9}  platform 平台\n",
+        "profile", "size", "fps", "video kbps", "up kbps", "down kbps"
+    );
+    for p in &profiles.platforms {
+        let size = format!("{}x{}", p.width, p.height);
+        let _ = writeln!(
+            out,
+            "{:<16} {:>9} {:>4} {:>10} {:>8} {:>9}  {} {}",
+            p.id, size, p.fps, p.video_kbps, p.uplink_kbps, p.downlink_kbps, p.name, p.name_zh
+        );
     }
     out
 }

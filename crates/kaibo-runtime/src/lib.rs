@@ -2,11 +2,13 @@
 //! their own thread and reports [`Event`]s over bounded channels.
 
 mod live;
+mod profiles;
 mod scenes;
 
 pub use kaibo_devices::list_all as list_devices;
 pub use kaibo_model::devices::DeviceList;
 pub use live::{LiveHandle, resolve_windows};
+pub use profiles::platform_profiles;
 pub use scenes::load_scene_file;
 
 /// A failure before a session could run.
@@ -15,7 +17,7 @@ pub enum RuntimeError {
     #[error("cannot read the scene file {path}: {reason}")]
     Io { path: String, reason: String },
     #[error("{0}")]
-    SceneFile(#[from] kaibo_model::SceneFileError),
+    SceneFile(#[from] kaibo_model::DataFileError),
     #[error("{0}")]
     Invalid(String),
 }
