@@ -17,17 +17,19 @@ const WARMUP: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Tool {
-    Kaibo,
+    /// `kaibo live` pushing the one encode to this many destinations.
+    Kaibo(usize),
     GstLaunch,
     Ffmpeg,
 }
 
 impl Tool {
-    fn name(self) -> &'static str {
+    fn name(self) -> String {
         match self {
-            Tool::Kaibo => "kaibo live",
-            Tool::GstLaunch => "gst-launch",
-            Tool::Ffmpeg => "ffmpeg",
+            Tool::Kaibo(1) => "kaibo live".into(),
+            Tool::Kaibo(n) => format!("kaibo ×{n} dest"),
+            Tool::GstLaunch => "gst-launch".into(),
+            Tool::Ffmpeg => "ffmpeg".into(),
         }
     }
 }
@@ -45,10 +47,14 @@ struct Run {
 }
 
 pub fn main(args: &[String]) -> Result<(), String> {
-    match args.first().map(String::as_str) {
-        Some("engine") => {}
-        _ => return Err("usage: cargo xtask bench engine [--rounds N] [--seconds S]".into()),
-    }
+    let tools: Vec<Tool> = match args.first().map(String::as_str) {
+        Some("engine") => vec![Tool::Kaibo(1), Tool::GstLaunch, Tool::Ffmpeg],
+        // One encode pushed to three destinations against one, same job otherwise.
+        Some("fanout") => vec![Tool::Kaibo(1), Tool::Kaibo(3)],
+        _ => {
+            return Err("usage: cargo xtask bench engine|fanout [--rounds N] [--seconds S]".into());
+        }
+    };
     let mut rounds = 3u32;
     let mut seconds = 30u64;
     let mut it = args[1..].iter();
@@ -74,7 +80,6 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let xvfb = Xvfb::start(WIDTH, HEIGHT);
     let _animation = xvfb.spawn_animation();
     let nginx = Nginx::start();
-    let tools = [Tool::Kaibo, Tool::GstLaunch, Tool::Ffmpeg];
     let mut results: Vec<(Tool, Vec<Run>)> = tools.iter().map(|t| (*t, Vec::new())).collect();
     for round in 1..=rounds {
         for (i, tool) in tools.iter().enumerate() {
@@ -110,11 +115,17 @@ pub fn main(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn command(tool: Tool, kaibo: &PathBuf, display: &str, url: &str) -> Command {
+fn command(
+    tool: Tool,
+    kaibo: &PathBuf,
+    display: &str,
+    url: &str,
+    extra_urls: &[String],
+) -> Command {
     let gop = (FPS * 2).to_string();
     // The same x264 settings for all: veryfast, zerolatency, CBR, keyframe every 2 s exactly.
     match tool {
-        Tool::Kaibo => {
+        Tool::Kaibo(_) => {
             let mut c = Command::new(kaibo);
             c.args([
                 "live",
@@ -137,6 +148,9 @@ fn command(tool: Tool, kaibo: &PathBuf, display: &str, url: &str) -> Command {
                 "--log-file",
                 "/dev/null",
             ]);
+            for extra in extra_urls {
+                c.args(["--to", extra]);
+            }
             c
         }
         Tool::GstLaunch => {
@@ -228,9 +242,16 @@ fn run_once(
     measure: Duration,
 ) -> Result<Run, String> {
     let url = nginx.url("live", key);
+    // Extra destinations get keys that do not share the measured one's prefix.
+    let extra: Vec<String> = match tool {
+        Tool::Kaibo(n) => (1..n)
+            .map(|j| nginx.url("live", &format!("x{j}-{key}")))
+            .collect(),
+        _ => Vec::new(),
+    };
     let before: Vec<PathBuf> = nginx.recordings();
     let started = Instant::now();
-    let mut child = command(tool, kaibo, display, &url)
+    let mut child = command(tool, kaibo, display, &url, &extra)
         .env("DISPLAY", display)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -242,7 +263,11 @@ fn run_once(
     let mut recording = None;
     while started.elapsed() < Duration::from_secs(10) {
         if recording.is_none() {
-            recording = nginx.recordings().into_iter().find(|p| !before.contains(p));
+            recording = nginx.recordings().into_iter().find(|p| {
+                !before.contains(p)
+                    && p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{key}-")))
+            });
         }
         if let Some(r) = &recording
             && flv_has_video_frame(r)
@@ -357,11 +382,22 @@ fn print_report(results: &[(Tool, Vec<Run>)], rounds: u32, seconds: u64) {
     }
     let kaibo = rows
         .iter()
-        .find(|(t, _)| *t == Tool::Kaibo)
+        .find(|(t, _)| *t == Tool::Kaibo(1))
         .map(|(_, r)| *r);
     if let Some(k) = kaibo {
+        for (tool, r) in &rows {
+            if let Tool::Kaibo(n) = tool
+                && *n > 1
+            {
+                println!(
+                    "\none encode pushed to {n} destinations: CPU {:.2}× and peak RSS {:.2}× one destination (target ≤ 1.10)",
+                    r.0 / k.0,
+                    r.1 / k.1
+                );
+            }
+        }
         println!("\nKaibo as a ratio to each peer (≤ 1.0 is better or equal):");
-        for (tool, r) in rows.iter().filter(|(t, _)| *t != Tool::Kaibo) {
+        for (tool, r) in rows.iter().filter(|(t, _)| *t != Tool::Kaibo(1)) {
             println!(
                 "  vs {:<11} CPU {:.2}   peak RSS {:.2}   start→first frame {:.2}",
                 tool.name(),

@@ -92,6 +92,9 @@ pub struct LiveArgs {
     /// H.264 encoder: auto, x264 or openh264.
     #[arg(long, value_name = "NAME", default_value = "auto")]
     pub encoder: EncoderChoice,
+    /// Keep the video bitrate fixed instead of fitting it to what the destinations deliver.
+    #[arg(long)]
+    pub fixed_bitrate: bool,
     /// Print a JSON summary on stdout at the end.
     #[arg(long)]
     pub json: bool,
@@ -194,6 +197,7 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
         audio_bitrate_kbps: profile.map_or(128, |p| p.audio_kbps),
         outputs,
         duration_s: args.duration,
+        adaptive: !args.fixed_bitrate,
     };
     plan.validate().map_err(|e| anyhow!(e))?;
     resolve_windows(&mut plan).map_err(|e| anyhow!(e))?;

@@ -13,8 +13,12 @@ pub fn line(s: &StatsSnapshot) -> String {
     } else {
         s.frames_dropped as f64 * 100.0 / total as f64
     };
+    let target = s
+        .target_kbps
+        .map(|k| format!(" (target {k})"))
+        .unwrap_or_default();
     format!(
-        "{:<8} {:02}:{:02}:{:02}  {:>5.1} fps  {:>5.0} kbps  dropped {} ({:.2}%)",
+        "{:<8} {:02}:{:02}:{:02}  {:>5.1} fps  {:>5.0} kbps{target}  dropped {} ({:.2}%)",
         s.state.word(),
         t / 3600,
         t / 60 % 60,

@@ -4,6 +4,7 @@
 //! preset; this module knows how each H.264 encoder spells those.
 
 use crate::error::{MediaError, package_of};
+use gst::prelude::*;
 use kaibo_model::{EncoderChoice, VideoSettings};
 
 /// The H.264 encoders Kaibo knows, best first for `auto`.
@@ -124,4 +125,13 @@ pub fn make_audio_encoder(bitrate_kbps: u32, name: &str) -> Result<gst::Element,
         factory: "avenc_aac".into(),
         package: package_of("avenc_aac"),
     })
+}
+
+/// Changes a running encoder's bitrate.
+pub fn set_bitrate(venc: &gst::Element, factory: &str, kbps: u32) {
+    match factory {
+        "openh264enc" => venc.set_property("bitrate", kbps * 1000),
+        // x264enc, nvh264enc, vah264enc and vaapih264enc all take kbps.
+        _ => venc.set_property("bitrate", kbps),
+    }
 }

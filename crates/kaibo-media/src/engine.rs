@@ -5,6 +5,8 @@
 //! Stopping sends EOS first and waits for it to reach every output, so recordings are
 //! finalised and servers see the stream end.
 
+use crate::abr::{Abr, LinkSignal};
+use crate::encoder::set_bitrate;
 use crate::error::{FailureKind, MediaError, classify};
 use crate::pipeline::{Built, Output, build};
 use crate::rtmp_link::{LinkEvent, LinkState};
@@ -16,6 +18,11 @@ use kaibo_model::{
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+
+/// The lowest video bitrate adaptive bitrate goes to.
+const ABR_FLOOR_KBPS: u32 = 300;
+/// How often adaptive bitrate samples the links.
+const ABR_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Initialises GStreamer once per process.
 pub fn init() -> Result<(), MediaError> {
@@ -54,6 +61,10 @@ pub struct Engine {
     secrets: Vec<Secret>,
     last_sample: (Instant, u64, u64),
     rates: (f64, f64),
+    /// Bytes each output had sent at the last sample, and its rate since the one before.
+    output_sample: Vec<(u64, f64)>,
+    abr: Option<Abr>,
+    abr_sampled: Instant,
 }
 
 impl Engine {
@@ -73,6 +84,15 @@ impl Engine {
             secrets: plan.secrets().into_iter().cloned().collect(),
             last_sample: (Instant::now(), 0, 0),
             rates: (0.0, 0.0),
+            output_sample: vec![(0, 0.0); n],
+            abr: plan.adaptive.then(|| {
+                Abr::new(
+                    plan.video.bitrate_kbps,
+                    ABR_FLOOR_KBPS,
+                    plan.audio_bitrate_kbps,
+                )
+            }),
+            abr_sampled: Instant::now(),
         })
     }
 
@@ -132,6 +152,7 @@ impl Engine {
     /// Handles links and bus messages for at most `timeout`; returns the first that matters.
     pub fn poll(&mut self, timeout: Duration) -> Option<EngineEvent> {
         self.loop_clips();
+        self.adapt_bitrate();
         if let Some(event) = self.service_links() {
             return Some(event);
         }
@@ -146,6 +167,36 @@ impl Engine {
             if left.is_zero() {
                 return None;
             }
+        }
+    }
+
+    /// Samples the live links about twice a second and retunes the encoder when asked.
+    fn adapt_bitrate(&mut self) {
+        let now = Instant::now();
+        if now.duration_since(self.abr_sampled) < ABR_INTERVAL {
+            return;
+        }
+        self.abr_sampled = now;
+        let signals: Vec<LinkSignal> = self
+            .built
+            .outputs
+            .iter_mut()
+            .filter_map(|o| {
+                if let Output::Rtmp(l) = o {
+                    l.signal(now)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let Some(abr) = &mut self.abr else { return };
+        if let Some(kbps) = abr.update(now, &signals) {
+            log::info!(
+                "adaptive bitrate: video target {kbps} kbps (congestion {:.0} %)",
+                abr.congestion() * 100.0
+            );
+            let (venc, factory) = &self.built.venc;
+            set_bitrate(venc, factory, kbps);
         }
     }
 
@@ -372,6 +423,8 @@ impl Engine {
             frames_encoded: frames,
             frames_dropped: self.frames_dropped(),
             reconnects: self.reconnects(),
+            target_kbps: self.abr.as_ref().map(Abr::target_kbps),
+            congestion: self.abr.as_ref().map_or(0.0, Abr::congestion),
             outputs: self.output_stats(&states),
         }
     }
@@ -414,16 +467,18 @@ impl Engine {
             .outputs
             .iter()
             .zip(states)
-            .map(|(o, state)| {
-                let (kind, bytes_sent, reconnects) = match o {
-                    Output::Rtmp(l) => (OutputKind::Rtmp, l.bytes(), l.reconnects),
-                    Output::Record(r) => (OutputKind::Record, r.bytes.load(Ordering::Relaxed), 0),
+            .zip(&self.output_sample)
+            .map(|((o, state), sample)| {
+                let (kind, reconnects) = match o {
+                    Output::Rtmp(l) => (OutputKind::Rtmp, l.reconnects),
+                    Output::Record(_) => (OutputKind::Record, 0),
                 };
                 OutputStats {
                     kind,
                     target: o.label().target.clone(),
                     state: *state,
-                    bytes_sent,
+                    bytes_sent: output_bytes(o),
+                    kbps: sample.1,
                     reconnects,
                 }
             })
@@ -476,6 +531,9 @@ impl Engine {
                 if o.state != OutputState::Failed {
                     o.state = OutputState::Stopped;
                 }
+                // In the summary: the average over the session.
+                o.kbps =
+                    o.bytes_sent as f64 * 8.0 / 1000.0 / self.elapsed().as_secs_f64().max(0.001);
                 o
             })
             .collect();
@@ -566,6 +624,14 @@ impl Engine {
                 .pipeline
                 .debug_to_dot_file_with_ts(details, format!("kaibo-{tag}"));
         }
+    }
+}
+
+/// Bytes an output has written (to the server, or to the file).
+fn output_bytes(o: &Output) -> u64 {
+    match o {
+        Output::Rtmp(l) => l.bytes(),
+        Output::Record(r) => r.bytes.load(Ordering::Relaxed),
     }
 }
 

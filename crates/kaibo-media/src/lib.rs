@@ -1,12 +1,14 @@
 //! The GStreamer broadcast engine: sources → compositor → one H.264/AAC encode → a tee per
 //! stream → isolated outputs (RTMP, crash-safe recording), with a state machine and stats.
 
+mod abr;
 mod encoder;
 mod engine;
 mod error;
 mod pipeline;
 mod rtmp_link;
 mod sources;
+mod tcp_queue;
 
 pub use engine::{Engine, EngineEvent, init};
 pub use error::{FailureKind, MediaError, OneLine};

@@ -44,7 +44,7 @@ pub(crate) struct Recording {
 /// One output of the session.
 pub(crate) enum Output {
     Record(Recording),
-    Rtmp(RtmpLink),
+    Rtmp(Box<RtmpLink>),
 }
 
 impl Output {
@@ -63,6 +63,8 @@ pub(crate) struct Built {
     pub counters: Arc<Counters>,
     /// Clip pipelines feeding media sources; looped by the engine.
     pub clips: Vec<gst::Pipeline>,
+    /// The video encoder and its factory, for bitrate changes.
+    pub venc: (gst::Element, &'static str),
 }
 
 fn add_and_link(pipeline: &gst::Pipeline, elements: &[gst::Element]) -> Result<(), MediaError> {
@@ -235,6 +237,7 @@ pub(crate) fn build(plan: &SessionPlan) -> Result<Built, MediaError> {
         outputs,
         counters,
         clips,
+        venc: (venc, factory),
     })
 }
 
@@ -289,9 +292,9 @@ fn add_output(
 ) -> Result<Output, MediaError> {
     let path = match spec {
         OutputSpec::Rtmp(dest) => {
-            return Ok(Output::Rtmp(RtmpLink::attach(
+            return Ok(Output::Rtmp(Box::new(RtmpLink::attach(
                 pipeline, index, dest, vtee, atee,
-            )?));
+            )?)));
         }
         OutputSpec::Record(path) => path,
     };

@@ -36,6 +36,8 @@ struct Feed {
     audio: Mutex<Option<gst_app::AppSrc>>,
     /// Drop everything until the next video keyframe (after a (re)connect or a stall).
     await_keyframe: AtomicBool,
+    /// Bytes handed to the link (both streams), for the backlog.
+    pushed_bytes: AtomicU64,
     /// Video frames skipped while connected (a stalled destination, or waiting for the
     /// keyframe after a reconnect).
     dropped_frames: AtomicU64,
@@ -87,6 +89,12 @@ pub(crate) struct RtmpLink {
     bytes_before: u64,
     timeline: Option<(gst::Clock, gst::ClockTime)>,
     appsinks: Vec<gst_app::AppSink>,
+    /// Bytes pushed before the current connection started.
+    pushed_at_connect: u64,
+    /// Acknowledged connection bytes at the previous adaptive-bitrate sample, and when.
+    last_sample: Option<(Instant, u64)>,
+    /// The server's addresses, to find the connection's socket in the kernel's tables.
+    server_ips: Vec<std::net::IpAddr>,
 }
 
 impl RtmpLink {
@@ -154,6 +162,9 @@ impl RtmpLink {
             bytes_before: 0,
             timeline: None,
             appsinks,
+            pushed_at_connect: 0,
+            last_sample: None,
+            server_ips: resolve(dest),
         })
     }
 
@@ -231,6 +242,8 @@ impl RtmpLink {
         self.pipeline = Some(pipeline);
         self.sink = Some(sink);
         self.connected_at = Some(Instant::now());
+        self.pushed_at_connect = self.feed.pushed_bytes.load(Ordering::Relaxed);
+        self.last_sample = None;
         self.state = if self.ever_live {
             LinkState::Waiting
         } else {
@@ -272,6 +285,29 @@ impl RtmpLink {
     /// Bytes written to the server over every connection.
     pub fn bytes(&self) -> u64 {
         self.bytes_before + self.connection_bytes()
+    }
+
+    /// The adaptive-bitrate signals since the previous call, while the link is live.
+    pub fn signal(&mut self, now: Instant) -> Option<crate::abr::LinkSignal> {
+        if self.state != LinkState::Live {
+            self.last_sample = None;
+            return None;
+        }
+        // Handed to the link → written to the socket → acknowledged by the server. What was
+        // handed over but not acknowledged is the backlog, wherever it waits.
+        let written = self.connection_bytes();
+        let unacked = crate::tcp_queue::unacked_bytes(self.dest.effective_port(), &self.server_ips)
+            .unwrap_or(0);
+        let acked = written.saturating_sub(unacked);
+        let pushed = self.feed.pushed_bytes.load(Ordering::Relaxed) - self.pushed_at_connect;
+        let previous = self.last_sample.replace((now, acked));
+        let (then, acked_then) = previous?;
+        let dt = now.duration_since(then).as_secs_f64().max(0.001);
+        Some(crate::abr::LinkSignal {
+            // The connection's own bytes (handshake, headers) make `written` run a little ahead.
+            backlog_bytes: pushed.saturating_sub(written) + unacked,
+            delivered_kbps: acked.saturating_sub(acked_then) as f64 * 8.0 / 1000.0 / dt,
+        })
     }
 
     /// Video frames this destination did not get.
@@ -391,6 +427,15 @@ impl Drop for RtmpLink {
     }
 }
 
+/// The server's addresses (none when the name does not resolve: then any address matches).
+fn resolve(dest: &Destination) -> Vec<std::net::IpAddr> {
+    use std::net::ToSocketAddrs;
+    (dest.host.as_str(), dest.effective_port())
+        .to_socket_addrs()
+        .map(|addrs| addrs.map(|a| a.ip()).collect())
+        .unwrap_or_default()
+}
+
 /// A number in [0, 1) that differs between calls, for retry jitter.
 fn jitter() -> f64 {
     let nanos = std::time::SystemTime::now()
@@ -446,5 +491,8 @@ fn forward(feed: &Feed, is_video: bool, sample: gst::Sample) {
     if let Some(caps) = &caps {
         restated = restated.caps(caps);
     }
-    let _ = src.push_sample(&restated.build());
+    let size = buffer.size() as u64;
+    if src.push_sample(&restated.build()).is_ok() {
+        feed.pushed_bytes.fetch_add(size, Ordering::Relaxed);
+    }
 }

@@ -114,6 +114,8 @@ pub struct SessionPlan {
     pub outputs: Vec<OutputSpec>,
     /// Stop by itself after this long.
     pub duration_s: Option<f64>,
+    /// Fit the video bitrate to what the destinations deliver (on unless fixed).
+    pub adaptive: bool,
 }
 
 impl SessionPlan {

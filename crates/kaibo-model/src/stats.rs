@@ -56,6 +56,8 @@ pub struct OutputStats {
     pub target: String,
     pub state: OutputState,
     pub bytes_sent: u64,
+    /// Rate over the last interval (in the summary: over the session), all streams included.
+    pub kbps: f64,
     pub reconnects: u32,
 }
 
@@ -71,6 +73,10 @@ pub struct StatsSnapshot {
     pub frames_encoded: u64,
     pub frames_dropped: u64,
     pub reconnects: u32,
+    /// The video bitrate adaptive bitrate aims at (None when it is off).
+    pub target_kbps: Option<u32>,
+    /// 0 (nothing queued for any destination) to 1 (two seconds or more queued).
+    pub congestion: f64,
     pub outputs: Vec<OutputStats>,
 }
 

@@ -56,6 +56,7 @@ mod tests {
                 audio_bitrate_kbps: p.audio_kbps,
                 outputs: vec![OutputSpec::Record(dir.join(format!("{}.mkv", p.id)))],
                 duration_s: None,
+                adaptive: true,
             };
             if let Err(e) = Engine::new(&plan) {
                 panic!("profile {}: {e}", p.id);

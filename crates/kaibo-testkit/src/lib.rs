@@ -7,6 +7,7 @@
 //! with an install hint instead of letting a test skip silently.
 
 mod flv;
+mod netns;
 mod nginx;
 mod probe;
 mod process;
@@ -14,6 +15,7 @@ mod tempdir;
 mod xvfb;
 
 pub use flv::{FlvTag, flv_has_video_frame, flv_tags, flv_video_timestamps_ms};
+pub use netns::ShapedLink;
 pub use nginx::Nginx;
 pub use probe::{
     AudioStream, Probe, VideoStream, decoded_duration_s, ffprobe, frame_md5s, video_packet_times,

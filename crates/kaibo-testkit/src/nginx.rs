@@ -13,13 +13,16 @@ const RTMP_MODULE: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 const ATTEMPTS: usize = 3;
 
-/// An nginx-rtmp server on 127.0.0.1, stopped on drop.
+/// An nginx-rtmp server on 127.0.0.1 (or behind a shaped link), stopped on drop.
 ///
 /// RTMP applications: `live` (records every stream to `rec/`), `deny` (publishing denied),
 /// `hook` (`on_publish` answered with 403). HTTP: `/stat` (rtmp_stat XML) and `/deny` (403).
 #[derive(Debug)]
 pub struct Nginx {
     child: Option<Child>,
+    /// Where it listens: 127.0.0.1, or a test host's address inside `netns`.
+    listen_ip: String,
+    netns: Option<String>,
     rtmp_port: u16,
     http_port: u16,
     dir: TempDir,
@@ -36,6 +39,15 @@ enum StartError {
 impl Nginx {
     /// Starts nginx-rtmp on free ports and waits until the RTMP port accepts connections.
     pub fn start() -> Nginx {
+        Self::start_at("127.0.0.1", None)
+    }
+
+    /// Starts nginx-rtmp on the far end of a shaped link (inside its namespace).
+    pub fn start_behind(link: &crate::ShapedLink) -> Nginx {
+        Self::start_at(&link.far_ip, Some(link.namespace()))
+    }
+
+    fn start_at(listen_ip: &str, netns: Option<&str>) -> Nginx {
         let nginx = require_tool("nginx", "nginx libnginx-mod-rtmp");
         assert!(
             Path::new(RTMP_MODULE).exists(),
@@ -49,6 +61,8 @@ impl Nginx {
         std::fs::create_dir(dir.path().join("tmp")).expect("create nginx tmp dir");
         let mut server = Nginx {
             child: None,
+            listen_ip: listen_ip.to_owned(),
+            netns: netns.map(str::to_owned),
             rtmp_port: 0,
             http_port: 0,
             dir,
@@ -112,7 +126,15 @@ impl Nginx {
         let conf = dir.join("nginx.conf");
         std::fs::write(&conf, self.config()).expect("write nginx.conf");
         let stderr = File::create(dir.join("stderr.log")).expect("create nginx stderr.log");
-        let child = Command::new(nginx)
+        let mut command = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(nginx);
+                c
+            }
+            None => Command::new(nginx),
+        };
+        let child = command
             .arg("-e")
             .arg(dir.join("error.log"))
             .arg("-c")
@@ -126,7 +148,8 @@ impl Nginx {
             .map_err(|e| StartError::Fatal(format!("cannot run {}: {e}", nginx.display())))?;
         let pid = child.id();
         self.child = Some(child);
-        let rtmp = SocketAddr::from((Ipv4Addr::LOCALHOST, self.rtmp_port));
+        let listen: Ipv4Addr = self.listen_ip.parse().expect("an IPv4 listen address");
+        let rtmp = SocketAddr::from((listen, self.rtmp_port));
         let start = Instant::now();
         loop {
             let errors = self.read("error.log") + &self.read("stderr.log");
@@ -164,7 +187,7 @@ impl Nginx {
         } else {
             ""
         };
-        let (rtmp, http) = (self.rtmp_port, self.http_port);
+        let (ip, rtmp, http) = (&self.listen_ip, self.rtmp_port, self.http_port);
         format!(
             r#"load_module {RTMP_MODULE};
 daemon off;
@@ -174,7 +197,7 @@ error_log {dir}/error.log info;
 events {{ worker_connections 256; }}
 rtmp {{
     server {{
-        listen 127.0.0.1:{rtmp};
+        listen {ip}:{rtmp};
         application live {{
             live on;
             record all;
@@ -187,7 +210,7 @@ rtmp {{
         }}
         application hook {{
             live on;
-            on_publish http://127.0.0.1:{http}/deny;
+            on_publish http://{ip}:{http}/deny;
         }}
     }}
 }}
@@ -199,7 +222,7 @@ http {{
     uwsgi_temp_path {dir}/tmp/uwsgi;
     scgi_temp_path {dir}/tmp/scgi;
     server {{
-        listen 127.0.0.1:{http};
+        listen {ip}:{http};
         location /stat {{ rtmp_stat all; }}
         location /deny {{ return 403; }}
     }}
@@ -230,7 +253,7 @@ http {{
 
     /// `rtmp://127.0.0.1:<port>/<app>/<key>`.
     pub fn url(&self, app: &str, key: &str) -> String {
-        format!("rtmp://127.0.0.1:{}/{app}/{key}", self.rtmp_port)
+        format!("rtmp://{}:{}/{app}/{key}", self.listen_ip, self.rtmp_port)
     }
 
     /// The `.flv` recordings in `rec/`, sorted by name.
@@ -247,7 +270,8 @@ http {{
 
     /// The body of `GET /stat` (rtmp_stat XML).
     pub fn stat_xml(&self) -> String {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.http_port));
+        let listen: Ipv4Addr = self.listen_ip.parse().expect("an IPv4 listen address");
+        let addr = SocketAddr::from((listen, self.http_port));
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
             .expect("connect to nginx /stat");
         stream

@@ -1,0 +1,256 @@
+//! Adaptive bitrate: fit the encoder to what the slowest live destination delivers.
+//!
+//! Signals, sampled about twice a second for every live RTMP link: the backlog (bytes handed
+//! to the link that the server has not acknowledged yet — queued in the link, in the socket or
+//! in flight — in seconds of stream) and the delivered rate (bytes the server acknowledged per
+//! second, from the kernel's TCP state). On congestion (a backlog over 0.4 s)
+//! the target drops at once to 75 % of the best rate delivered while saturated, never below the floor; after a
+//! second without congestion it climbs back 25 % every 1.5 s up to the configured bitrate.
+//! Dropping frames stays the last resort (the links skip to the next keyframe beyond 2 s).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Backlog that counts as congestion.
+const CONGESTED_S: f64 = 0.4;
+/// Backlog below which the link counts as calm.
+const CALM_S: f64 = 0.15;
+/// Share of the delivered rate to aim for after a cut.
+const CUT_TO: f64 = 0.75;
+/// Time after a cut before another one: the backlog needs a moment to drain.
+const CUT_COOLDOWN: Duration = Duration::from_secs(1);
+/// How far back the delivered rate is remembered while the link is saturated: its capacity is
+/// the best rate seen in this window (single samples dip while TCP recovers from a loss).
+const DELIVERED_WINDOW: Duration = Duration::from_secs(2);
+/// After a cut, steps up stop short of what the link was seen to carry for this long; then
+/// Kaibo probes above it again, in case the link widened.
+const CEILING_FOR: Duration = Duration::from_secs(5);
+/// Calm time before (and between) steps up.
+const STEP_EVERY: Duration = Duration::from_millis(1000);
+const STEP_UP: f64 = 1.25;
+
+/// One link's signals for a sample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinkSignal {
+    /// Bytes handed to the link not yet written to the server.
+    pub backlog_bytes: u64,
+    /// Rate written to the server since the previous sample.
+    pub delivered_kbps: f64,
+}
+
+/// The controller's state.
+#[derive(Debug)]
+pub struct Abr {
+    configured_kbps: u32,
+    floor_kbps: u32,
+    audio_kbps: u32,
+    target_kbps: u32,
+    last_cut: Option<Instant>,
+    calm_since: Option<Instant>,
+    last_step: Option<Instant>,
+    /// What the link carried when last saturated, and when: no steps up past it for a while.
+    ceiling: Option<(u32, Instant)>,
+    /// The backlog when the target was last cut: a further cut needs it to have grown.
+    backlog_at_cut: f64,
+    delivered: VecDeque<(Instant, f64)>,
+    congestion: f64,
+}
+
+impl Abr {
+    /// A controller for a stream configured at `configured_kbps` video.
+    pub fn new(configured_kbps: u32, floor_kbps: u32, audio_kbps: u32) -> Self {
+        Self {
+            configured_kbps,
+            floor_kbps: floor_kbps.min(configured_kbps),
+            audio_kbps,
+            target_kbps: configured_kbps,
+            last_cut: None,
+            calm_since: None,
+            last_step: None,
+            ceiling: None,
+            backlog_at_cut: 0.0,
+            delivered: VecDeque::new(),
+            congestion: 0.0,
+        }
+    }
+
+    /// The video bitrate to encode at now.
+    pub fn target_kbps(&self) -> u32 {
+        self.target_kbps
+    }
+
+    /// 0 (no backlog) to 1 (two seconds or more queued), from the last sample.
+    pub fn congestion(&self) -> f64 {
+        self.congestion
+    }
+
+    /// Takes a sample of every live link; returns the new target when it changed.
+    pub fn update(&mut self, now: Instant, links: &[LinkSignal]) -> Option<u32> {
+        let stream_kbps = f64::from(self.target_kbps + self.audio_kbps);
+        let worst = links
+            .iter()
+            .map(|l| {
+                (
+                    l.backlog_bytes as f64 * 8.0 / 1000.0 / stream_kbps,
+                    l.delivered_kbps,
+                )
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let Some((backlog_s, delivered_kbps)) = worst else {
+            self.congestion = 0.0;
+            return None;
+        };
+        self.congestion = (backlog_s / 2.0).clamp(0.0, 1.0);
+        // Only a saturated link shows its capacity: below that, delivered is just our rate.
+        if backlog_s < CALM_S {
+            self.delivered.clear();
+        } else {
+            self.delivered.push_back((now, delivered_kbps));
+        }
+        while self
+            .delivered
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > DELIVERED_WINDOW)
+        {
+            self.delivered.pop_front();
+        }
+        let capacity_kbps = self.delivered.iter().map(|(_, k)| *k).fold(0.0, f64::max);
+        if backlog_s > CONGESTED_S {
+            self.calm_since = None;
+            let cooling = self
+                .last_cut
+                .is_some_and(|t| now.duration_since(t) < CUT_COOLDOWN);
+            // After a cut the backlog drains; cut again only if it kept growing.
+            let draining = self.last_cut.is_some() && backlog_s < self.backlog_at_cut;
+            if cooling || draining {
+                return None;
+            }
+            let fits = (capacity_kbps * CUT_TO - f64::from(self.audio_kbps)).max(0.0) as u32;
+            let new = fits.clamp(self.floor_kbps, self.configured_kbps);
+            if new < self.target_kbps {
+                self.target_kbps = new;
+                self.last_cut = Some(now);
+                let carried = (capacity_kbps * 0.9 - f64::from(self.audio_kbps)).max(0.0) as u32;
+                self.ceiling = Some((carried.max(new), now));
+                self.backlog_at_cut = backlog_s;
+                return Some(new);
+            }
+            return None;
+        }
+        if backlog_s < CONGESTED_S / 2.0 {
+            self.backlog_at_cut = 0.0;
+        }
+        if backlog_s >= CALM_S || self.target_kbps >= self.configured_kbps {
+            self.calm_since = None;
+            return None;
+        }
+        let calm_since = *self.calm_since.get_or_insert(now);
+        let since_step = self
+            .last_step
+            .map_or(Duration::MAX, |t| now.duration_since(t));
+        if now.duration_since(calm_since) >= STEP_EVERY && since_step >= STEP_EVERY {
+            let limit = match self.ceiling {
+                Some((kbps, since)) if now.duration_since(since) < CEILING_FOR => kbps,
+                _ => self.configured_kbps,
+            };
+            let new = ((f64::from(self.target_kbps) * STEP_UP) as u32)
+                .min(limit)
+                .min(self.configured_kbps);
+            if new <= self.target_kbps {
+                return None;
+            }
+            self.target_kbps = new;
+            self.last_step = Some(now);
+            return Some(new);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(backlog_bytes: u64, delivered_kbps: f64) -> [LinkSignal; 1] {
+        [LinkSignal {
+            backlog_bytes,
+            delivered_kbps,
+        }]
+    }
+
+    #[test]
+    fn congestion_cuts_fast_to_what_the_link_delivers() {
+        let t0 = Instant::now();
+        let mut abr = Abr::new(2500, 300, 128);
+        assert_eq!(abr.update(t0, &sig(10_000, 1400.0)), None);
+        // 1.4 Mbit/s delivered, a second of stream queued.
+        let cut = abr.update(t0 + Duration::from_millis(500), &sig(330_000, 1400.0));
+        assert_eq!(cut, Some(922));
+        assert!(abr.congestion() > 0.4);
+        // Still queued right after: no second cut inside the cooldown.
+        assert_eq!(
+            abr.update(t0 + Duration::from_millis(900), &sig(300_000, 1400.0)),
+            None
+        );
+        // Draining after the cooldown, with a dip in the delivered rate: no panic cut.
+        assert_eq!(
+            abr.update(t0 + Duration::from_millis(1600), &sig(250_000, 300.0)),
+            None
+        );
+        // Growing again beyond the last cut: cut to the best recent rate, not the dip.
+        let again = abr.update(t0 + Duration::from_millis(2100), &sig(700_000, 1000.0));
+        assert_eq!(again, None, "922 already fits the best recent 1400 kbps");
+        let later = abr.update(t0 + Duration::from_millis(4200), &sig(900_000, 900.0));
+        assert_eq!(
+            later,
+            Some(547),
+            "the window forgot 1400 kbps: 0.75 × 900 − 128"
+        );
+    }
+
+    #[test]
+    fn never_below_the_floor() {
+        let mut abr = Abr::new(2500, 300, 128);
+        assert_eq!(
+            abr.update(Instant::now(), &sig(2_000_000, 200.0)),
+            Some(300)
+        );
+    }
+
+    #[test]
+    fn recovers_in_steps_to_the_configured_rate() {
+        let t0 = Instant::now();
+        let mut abr = Abr::new(2500, 300, 128);
+        abr.update(t0, &sig(400_000, 1400.0));
+        let mut t = t0;
+        let mut steps = Vec::new();
+        for _ in 0..40 {
+            t += Duration::from_millis(500);
+            if let Some(k) = abr.update(t, &sig(0, 3000.0)) {
+                steps.push((k, t.duration_since(t0).as_secs_f64()));
+            }
+        }
+        assert_eq!(steps.last().map(|s| s.0), Some(2500), "{steps:?}");
+        assert!(steps.windows(2).all(|w| w[1].0 > w[0].0), "{steps:?}");
+        assert!(
+            steps.last().map(|s| s.1).unwrap_or(99.0) <= 10.0,
+            "{steps:?}"
+        );
+    }
+
+    #[test]
+    fn the_slowest_link_decides() {
+        let mut abr = Abr::new(2500, 300, 128);
+        let links = [
+            LinkSignal {
+                backlog_bytes: 0,
+                delivered_kbps: 2600.0,
+            },
+            LinkSignal {
+                backlog_bytes: 500_000,
+                delivered_kbps: 1000.0,
+            },
+        ];
+        assert_eq!(abr.update(Instant::now(), &links), Some(622));
+    }
+}

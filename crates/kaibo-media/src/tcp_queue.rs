@@ -1,0 +1,117 @@
+//! The kernel's view of our TCP connections: bytes written to a socket but not yet
+//! acknowledged by the peer (`tx_queue` in `/proc/net/tcp[6]`, `write_seq − snd_una`).
+//!
+//! rtmp2sink does not expose its socket, so the connection is found by its remote port (and
+//! address, when known) among the sockets this process holds open.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+/// Sum of unacknowledged bytes over this process's TCP sockets to `port` on one of `ips`
+/// (any address when `ips` is empty). `None` where the kernel does not say (not Linux).
+pub fn unacked_bytes(port: u16, ips: &[IpAddr]) -> Option<u64> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let ours = own_socket_inodes();
+    let mut total = 0;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            if let Some((remote, tx, inode)) = parse_line(line) {
+                let ip_ok = ips.is_empty() || ips.contains(&remote.0);
+                if remote.1 == port && ip_ok && ours.contains(&inode) {
+                    total += tx;
+                }
+            }
+        }
+    }
+    Some(total)
+}
+
+fn own_socket_inodes() -> HashSet<u64> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return HashSet::new();
+    };
+    dir.flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter_map(|target| {
+            let t = target.to_string_lossy();
+            t.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+        })
+        .collect()
+}
+
+/// (remote address, tx_queue bytes, inode) of one `/proc/net/tcp[6]` line.
+fn parse_line(line: &str) -> Option<((IpAddr, u16), u64, u64)> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let remote = parse_addr(fields.get(2)?)?;
+    let tx = u64::from_str_radix(fields.get(4)?.split(':').next()?, 16).ok()?;
+    let inode = fields.get(9)?.parse().ok()?;
+    Some((remote, tx, inode))
+}
+
+/// `0100007F:0050` (IPv4, host byte order per 32-bit word) or the 32-hex-digit IPv6 form.
+fn parse_addr(text: &str) -> Option<(IpAddr, u16)> {
+    let (hex, port) = text.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let words: Vec<u32> = (0..hex.len() / 8)
+        .map(|i| u32::from_str_radix(&hex[i * 8..i * 8 + 8], 16).map(u32::swap_bytes))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let ip = match words.as_slice() {
+        [a] => IpAddr::from(a.to_be_bytes()),
+        [a, b, c, d] => {
+            let mut bytes = [0u8; 16];
+            for (i, w) in [a, b, c, d].iter().enumerate() {
+                bytes[i * 4..i * 4 + 4].copy_from_slice(&w.to_be_bytes());
+            }
+            IpAddr::from(bytes)
+        }
+        _ => return None,
+    };
+    Some((ip, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn parses_proc_net_tcp_lines() {
+        let line = "   3: 0100007F:A1B2 020012C6:0F9F 01 0001F400:00000000 01:00000014 00000000     0        0 123456 2 0000000000000000 20 4 28 10 -1";
+        let ((ip, port), tx, inode) = parse_line(line).unwrap();
+        assert_eq!(ip, "198.18.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!((port, tx, inode), (3999, 0x1F400, 123456));
+        let v6 = parse_addr("0000000000000000FFFF00000100007F:0050").unwrap();
+        assert_eq!(v6, ("::ffff:127.0.0.1".parse().unwrap(), 80));
+    }
+
+    #[test]
+    fn finds_unacknowledged_bytes_on_a_real_stalled_connection() {
+        // A peer that accepts and never reads: what we write piles up unacknowledged only
+        // once its receive window is full, so fill well past it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let _server = listener.accept().unwrap();
+        client.set_nonblocking(true).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        let mut written = 0;
+        while let Ok(n) = client.write(&chunk) {
+            written += n;
+        }
+        assert!(written > 0);
+        let ips = ["127.0.0.1".parse().unwrap()];
+        // Loopback acknowledges what the peer's buffer took; the rest waits in our queue.
+        let queued = unacked_bytes(port, &ips).unwrap();
+        assert!(
+            queued > 0 && queued <= written as u64,
+            "{queued} of {written}"
+        );
+        assert_eq!(unacked_bytes(port.wrapping_add(1), &ips), Some(0));
+    }
+}
