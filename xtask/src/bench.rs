@@ -51,8 +51,11 @@ pub fn main(args: &[String]) -> Result<(), String> {
         Some("engine") => vec![Tool::Kaibo(1), Tool::GstLaunch, Tool::Ffmpeg],
         // One encode pushed to three destinations against one, same job otherwise.
         Some("fanout") => vec![Tool::Kaibo(1), Tool::Kaibo(3)],
+        Some("abr") => Vec::new(),
         _ => {
-            return Err("usage: cargo xtask bench engine|fanout [--rounds N] [--seconds S]".into());
+            return Err(
+                "usage: cargo xtask bench engine|fanout|abr [--rounds N] [--seconds S]".into(),
+            );
         }
     };
     let mut rounds = 3u32;
@@ -76,6 +79,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
         &["build", "--release", "-p", "kaibo-app"],
     )?;
     let kaibo = crate::workspace_root().join("target/release/kaibo");
+    if tools.is_empty() {
+        return abr(&kaibo);
+    }
 
     let xvfb = Xvfb::start(WIDTH, HEIGHT);
     let _animation = xvfb.spawn_animation();
@@ -405,6 +411,146 @@ fn print_report(results: &[(Tool, Vec<Run>)], rounds: u32, seconds: u64) {
                 k.1 / r.1,
                 k.6 / r.6
             );
+        }
+    }
+}
+
+/// `cargo xtask bench abr`: a 2500 kbps stream through a shaped link that steps 6 → 1.5 → 6
+/// Mbit/s, with adaptive bitrate and, as the baseline in the same run, with a fixed bitrate.
+pub fn abr(kaibo: &PathBuf) -> Result<(), String> {
+    use kaibo_testkit::ShapedLink;
+    use std::io::{BufRead, BufReader};
+    const WIDE_KBIT: u32 = 6000;
+    const NARROW_KBIT: u32 = 1500;
+    const AUDIO_KBPS: f64 = 128.0;
+    let (narrow_at, widen_at, end_s) = (10.0, 25.0, 40.0);
+    println!(
+        "\nabr benchmark: test source at {BITRATE_KBPS} kbps, link {WIDE_KBIT} → {NARROW_KBIT} (at {narrow_at} s) → {WIDE_KBIT} kbit/s (at {widen_at} s)"
+    );
+    println!(
+        "{:<16} {:>14} {:>14} {:>10} {:>11} {:>16}",
+        "mode", "below cap. (s)", "recovered (s)", "peak queue", "dropped", "reconnects"
+    );
+    for (mode, extra) in [
+        ("adaptive", None),
+        ("fixed (baseline)", Some("--fixed-bitrate")),
+    ] {
+        let link = ShapedLink::new(WIDE_KBIT);
+        let nginx = Nginx::start_behind(&link);
+        let started = Instant::now();
+        let mut c = Command::new(kaibo);
+        c.args([
+            "live",
+            "--source",
+            "test",
+            "--json",
+            "--log-file",
+            "/dev/null",
+        ])
+        .args([
+            "--bitrate-kbps",
+            &BITRATE_KBPS.to_string(),
+            "--duration",
+            &end_s.to_string(),
+        ])
+        .args(["--to", &nginx.url("live", "abr")]);
+        if let Some(flag) = extra {
+            c.arg(flag);
+        }
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start kaibo: {e}"))?;
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+                .map(|l| (started.elapsed().as_secs_f64(), l))
+                .collect::<Vec<_>>()
+        });
+        let sleep_until = |t: f64| {
+            let left = t - started.elapsed().as_secs_f64();
+            if left > 0.0 {
+                std::thread::sleep(Duration::from_secs_f64(left));
+            }
+        };
+        sleep_until(narrow_at);
+        link.set_rate(NARROW_KBIT);
+        sleep_until(widen_at);
+        link.set_rate(WIDE_KBIT);
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        let lines = reader.join().map_err(|_| "reader panicked")?;
+        let summary: serde_like::Summary = serde_like::parse(&String::from_utf8_lossy(&out.stdout));
+        // (arrival time, video kbps, queue seconds) per progress line.
+        let samples: Vec<(f64, f64, f64)> = lines
+            .iter()
+            .filter_map(|(t, l)| {
+                let kbps = l
+                    .split(" kbps")
+                    .next()?
+                    .split_whitespace()
+                    .last()?
+                    .parse()
+                    .ok()?;
+                let queue = l
+                    .split("queue ")
+                    .nth(1)
+                    .and_then(|q| q.split(' ').next())
+                    .and_then(|q| q.parse().ok())
+                    .unwrap_or(0.0);
+                Some((*t, kbps, queue))
+            })
+            .collect();
+        // Goodput through tbf is about 95 % of its rate.
+        let narrow_cap = f64::from(NARROW_KBIT) * 0.95;
+        let below = samples
+            .iter()
+            .find(|(t, k, _)| *t > narrow_at && k + AUDIO_KBPS < narrow_cap)
+            .map(|(t, _, _)| t - narrow_at);
+        let wanted = 0.9 * (f64::from(BITRATE_KBPS) + AUDIO_KBPS).min(f64::from(WIDE_KBIT) * 0.95);
+        let recovered = samples
+            .iter()
+            .find(|(t, k, _)| *t > widen_at && k + AUDIO_KBPS >= wanted)
+            .map(|(t, _, _)| t - widen_at);
+        let peak_queue = samples.iter().map(|s| s.2).fold(0.0, f64::max);
+        let show = |v: Option<f64>| v.map_or("never".to_owned(), |s| format!("≤ {s:.1}"));
+        println!(
+            "{:<16} {:>14} {:>14} {:>8.2} s {:>11} {:>16}",
+            mode,
+            show(below),
+            show(recovered),
+            peak_queue,
+            summary.frames_dropped,
+            summary.reconnects
+        );
+    }
+    println!(
+        "(times are upper bounds: progress lines come once a second; targets ≤ 2 s below capacity, ≤ 10 s to recover)"
+    );
+    Ok(())
+}
+
+/// The two numbers the abr benchmark reads from `kaibo live --json`, without a JSON crate.
+mod serde_like {
+    pub struct Summary {
+        pub frames_dropped: String,
+        pub reconnects: String,
+    }
+
+    fn field(text: &str, name: &str) -> String {
+        text.split(&format!("\"{name}\":"))
+            .nth(1)
+            .and_then(|rest| rest.split([',', '\n', '}']).next())
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| "?".into())
+    }
+
+    pub fn parse(text: &str) -> Summary {
+        Summary {
+            frames_dropped: field(text, "frames_dropped"),
+            reconnects: field(text, "reconnects"),
         }
     }
 }

@@ -4,7 +4,7 @@ use kaibo_model::devices::DeviceList;
 use kaibo_model::{PlatformProfiles, StatsSnapshot};
 use std::fmt::Write;
 
-/// `live 00:01:05 30.0 fps 2496 kbps dropped 0 (0.00%)`.
+/// `live 00:01:05 30.0 fps 2496 kbps (target 2500) dropped 0 (0.00%)`.
 pub fn line(s: &StatsSnapshot) -> String {
     let t = s.elapsed_s as u64;
     let total = s.frames_encoded + s.frames_dropped;
@@ -13,10 +13,16 @@ pub fn line(s: &StatsSnapshot) -> String {
     } else {
         s.frames_dropped as f64 * 100.0 / total as f64
     };
-    let target = s
-        .target_kbps
-        .map(|k| format!(" (target {k})"))
-        .unwrap_or_default();
+    let queue = if s.queue_s >= 0.05 {
+        format!(", queue {:.2} s", s.queue_s)
+    } else {
+        String::new()
+    };
+    let target = match s.target_kbps {
+        Some(k) => format!(" (target {k}{queue})"),
+        None if !queue.is_empty() => format!(" ({})", queue.trim_start_matches(", ")),
+        None => String::new(),
+    };
     format!(
         "{:<8} {:02}:{:02}:{:02}  {:>5.1} fps  {:>5.0} kbps{target}  dropped {} ({:.2}%)",
         s.state.word(),

@@ -1,9 +1,9 @@
 //! Adaptive bitrate: fit the encoder to what the slowest live destination delivers.
 //!
-//! Signals, sampled about twice a second for every live RTMP link: the backlog (bytes handed
+//! Signals, sampled four times a second for every live RTMP link: the backlog (bytes handed
 //! to the link that the server has not acknowledged yet — queued in the link, in the socket or
 //! in flight — in seconds of stream) and the delivered rate (bytes the server acknowledged per
-//! second, from the kernel's TCP state). On congestion (a backlog over 0.4 s)
+//! second, from the kernel's TCP state). On congestion (a backlog over 0.3 s)
 //! the target drops at once to 75 % of the best rate delivered while saturated, never below the floor; after a
 //! second without congestion it climbs back 25 % every 1.5 s up to the configured bitrate.
 //! Dropping frames stays the last resort (the links skip to the next keyframe beyond 2 s).
@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// Backlog that counts as congestion.
-const CONGESTED_S: f64 = 0.4;
+const CONGESTED_S: f64 = 0.3;
 /// Backlog below which the link counts as calm.
 const CALM_S: f64 = 0.15;
 /// Share of the delivered rate to aim for after a cut.
@@ -53,7 +53,9 @@ pub struct Abr {
     /// The backlog when the target was last cut: a further cut needs it to have grown.
     backlog_at_cut: f64,
     delivered: VecDeque<(Instant, f64)>,
-    congestion: f64,
+    backlog_s: f64,
+    /// Only watch the links (the bitrate is fixed): the backlog is still reported.
+    measure_only: bool,
 }
 
 impl Abr {
@@ -70,8 +72,22 @@ impl Abr {
             ceiling: None,
             backlog_at_cut: 0.0,
             delivered: VecDeque::new(),
-            congestion: 0.0,
+            backlog_s: 0.0,
+            measure_only: false,
         }
+    }
+
+    /// A controller that only measures: the bitrate stays fixed.
+    pub fn fixed(configured_kbps: u32, audio_kbps: u32) -> Self {
+        Self {
+            measure_only: true,
+            ..Self::new(configured_kbps, configured_kbps, audio_kbps)
+        }
+    }
+
+    /// False for a controller that only measures.
+    pub fn adapts(&self) -> bool {
+        !self.measure_only
     }
 
     /// The video bitrate to encode at now.
@@ -81,7 +97,12 @@ impl Abr {
 
     /// 0 (no backlog) to 1 (two seconds or more queued), from the last sample.
     pub fn congestion(&self) -> f64 {
-        self.congestion
+        (self.backlog_s / 2.0).clamp(0.0, 1.0)
+    }
+
+    /// The worst link's backlog at the last sample, in seconds of stream.
+    pub fn backlog_s(&self) -> f64 {
+        self.backlog_s
     }
 
     /// Takes a sample of every live link; returns the new target when it changed.
@@ -97,10 +118,13 @@ impl Abr {
             })
             .max_by(|a, b| a.0.total_cmp(&b.0));
         let Some((backlog_s, delivered_kbps)) = worst else {
-            self.congestion = 0.0;
+            self.backlog_s = 0.0;
             return None;
         };
-        self.congestion = (backlog_s / 2.0).clamp(0.0, 1.0);
+        self.backlog_s = backlog_s;
+        if self.measure_only {
+            return None;
+        }
         // Only a saturated link shows its capacity: below that, delivered is just our rate.
         if backlog_s < CALM_S {
             self.delivered.clear();

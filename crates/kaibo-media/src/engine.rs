@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 /// The lowest video bitrate adaptive bitrate goes to.
 const ABR_FLOOR_KBPS: u32 = 300;
 /// How often adaptive bitrate samples the links.
-const ABR_INTERVAL: Duration = Duration::from_millis(500);
+const ABR_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Initialises GStreamer once per process.
 pub fn init() -> Result<(), MediaError> {
@@ -63,7 +63,7 @@ pub struct Engine {
     rates: (f64, f64),
     /// Bytes each output had sent at the last sample, and its rate since the one before.
     output_sample: Vec<(u64, f64)>,
-    abr: Option<Abr>,
+    abr: Abr,
     abr_sampled: Instant,
 }
 
@@ -85,13 +85,15 @@ impl Engine {
             last_sample: (Instant::now(), 0, 0),
             rates: (0.0, 0.0),
             output_sample: vec![(0, 0.0); n],
-            abr: plan.adaptive.then(|| {
+            abr: if plan.adaptive {
                 Abr::new(
                     plan.video.bitrate_kbps,
                     ABR_FLOOR_KBPS,
                     plan.audio_bitrate_kbps,
                 )
-            }),
+            } else {
+                Abr::fixed(plan.video.bitrate_kbps, plan.audio_bitrate_kbps)
+            },
             abr_sampled: Instant::now(),
         })
     }
@@ -189,7 +191,7 @@ impl Engine {
                 }
             })
             .collect();
-        let Some(abr) = &mut self.abr else { return };
+        let abr = &mut self.abr;
         if let Some(kbps) = abr.update(now, &signals) {
             log::info!(
                 "adaptive bitrate: video target {kbps} kbps (congestion {:.0} %)",
@@ -423,8 +425,9 @@ impl Engine {
             frames_encoded: frames,
             frames_dropped: self.frames_dropped(),
             reconnects: self.reconnects(),
-            target_kbps: self.abr.as_ref().map(Abr::target_kbps),
-            congestion: self.abr.as_ref().map_or(0.0, Abr::congestion),
+            target_kbps: self.abr.adapts().then(|| self.abr.target_kbps()),
+            congestion: self.abr.congestion(),
+            queue_s: self.abr.backlog_s(),
             outputs: self.output_stats(&states),
         }
     }

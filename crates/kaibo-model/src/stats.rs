@@ -77,6 +77,8 @@ pub struct StatsSnapshot {
     pub target_kbps: Option<u32>,
     /// 0 (nothing queued for any destination) to 1 (two seconds or more queued).
     pub congestion: f64,
+    /// The worst destination's backlog, in seconds of stream: latency the link adds.
+    pub queue_s: f64,
     pub outputs: Vec<OutputStats>,
 }
 

@@ -122,8 +122,11 @@ impl ShapedLink {
 impl Drop for ShapedLink {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
+        // Deleting the namespace took the veth pair with it; this only mops up after a
+        // half-made link, so its "Cannot find device" is not shown.
         let _ = Command::new("ip")
             .args(["link", "del", &self.host_if])
+            .stderr(std::process::Stdio::null())
             .status();
     }
 }
