@@ -1,7 +1,5 @@
 //! Typed engine errors: what happened, where (element path), and what the host can do.
 
-use std::fmt;
-
 pub use kaibo_model::FailureKind;
 
 /// An engine failure. `Display` is one sentence for the host: what happened and what to do.
@@ -194,16 +192,6 @@ pub(crate) fn package_of(factory: &str) -> &'static str {
         }
         "alsasrc" => "gstreamer1.0-alsa",
         _ => "gstreamer1.0-plugins-base",
-    }
-}
-
-/// Where a failure of the whole engine should be described as a single line.
-pub struct OneLine<'a>(pub &'a MediaError);
-
-impl fmt::Display for OneLine<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = self.0.to_string();
-        f.write_str(&text.replace('\n', " "))
     }
 }
 

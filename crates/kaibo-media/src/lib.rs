@@ -11,4 +11,4 @@ mod sources;
 mod tcp_queue;
 
 pub use engine::{Engine, EngineEvent, init};
-pub use error::{FailureKind, MediaError, OneLine};
+pub use error::{FailureKind, MediaError};
