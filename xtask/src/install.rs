@@ -40,6 +40,7 @@ const TEST: &[&str] = &[
     "xdotool",
     "imagemagick",
     "pulseaudio",
+    "pulseaudio-utils",
     "libasound2-plugins",
 ];
 

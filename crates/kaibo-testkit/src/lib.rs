@@ -11,6 +11,7 @@ mod netns;
 mod nginx;
 mod probe;
 mod process;
+mod pulse;
 mod tempdir;
 mod xvfb;
 
@@ -21,6 +22,7 @@ pub use probe::{
     AudioStream, Probe, VideoStream, decoded_duration_s, ffprobe, frame_md5s, video_packet_times,
 };
 pub use process::{cpu_seconds_tree, descendants, peak_rss_kib, rss_kib_tree, terminate_child};
+pub use pulse::Pulse;
 pub use tempdir::TempDir;
 pub use xvfb::{Animation, Window, Xvfb};
 
