@@ -36,6 +36,9 @@ struct Feed {
     audio: Mutex<Option<gst_app::AppSrc>>,
     /// Drop everything until the next video keyframe (after a (re)connect or a stall).
     await_keyframe: AtomicBool,
+    /// A video frame reached the link's feeder: the encoder is running, so a (re)connect
+    /// must ask it for a keyframe instead of waiting for its first.
+    seen_video: AtomicBool,
     /// Bytes handed to the link (both streams), for the backlog.
     pushed_bytes: AtomicU64,
     /// Video frames skipped while connected (a stalled destination, or waiting for the
@@ -238,7 +241,11 @@ impl RtmpLink {
             *v = srcs.first().cloned();
             *a = srcs.get(1).cloned();
         }
-        self.request_keyframe();
+        // At the start the encoder's first frame is a keyframe; an extra one would break the
+        // exact keyframe interval.
+        if self.feed.seen_video.load(Ordering::Relaxed) {
+            self.request_keyframe();
+        }
         self.pipeline = Some(pipeline);
         self.sink = Some(sink);
         self.connected_at = Some(Instant::now());
@@ -448,6 +455,9 @@ fn jitter() -> f64 {
 /// Hands one encoded buffer to the link, GOP-safe: after a (re)connect or a stall, nothing is
 /// sent until the next video keyframe.
 fn forward(feed: &Feed, is_video: bool, sample: gst::Sample) {
+    if is_video {
+        feed.seen_video.store(true, Ordering::Relaxed);
+    }
     let slot = if is_video { &feed.video } else { &feed.audio };
     // Disconnected: the link's state says so; these frames are not counted as dropped.
     let Some(src) = slot.lock().ok().and_then(|g| g.clone()) else {
