@@ -20,6 +20,10 @@ fn spawn_live(args: &[&str], dir: &TempDir) -> Child {
         .expect("kaibo starts")
 }
 
+/// A stall caused by another destination lasts seconds (a TCP timeout, a reconnect); on a
+/// loaded 2-core machine a frame or two may go missing for unrelated reasons.
+const MAX_GAP_S: f64 = 0.25;
+
 /// The largest gap between consecutive video frames of a file, in seconds.
 fn largest_gap_s(path: &Path) -> f64 {
     let times = video_packet_times(&path.to_string_lossy());
@@ -107,7 +111,7 @@ fn a_dead_destination_never_stalls_the_other_or_the_recording() {
     assert_eq!(other.len(), 1, "{other:?}");
     for file in [&other[0], &record] {
         let gap = largest_gap_s(file);
-        assert!(gap < 0.1, "{} has a {gap:.3} s gap", file.display());
+        assert!(gap < MAX_GAP_S, "{} has a {gap:.3} s gap", file.display());
         assert!(
             span_s(file) >= 11.0,
             "{} spans {:.2} s",
@@ -167,7 +171,7 @@ fn the_stream_resumes_when_the_server_returns_and_the_recording_has_no_gap() {
     );
     assert_eq!(summary["outputs"][0]["state"], "stopped", "{summary}");
     let gap = largest_gap_s(&record);
-    assert!(gap < 0.1, "the recording has a {gap:.3} s gap");
+    assert!(gap < MAX_GAP_S, "the recording has a {gap:.3} s gap");
     assert!(
         span_s(&record) >= 15.0,
         "the recording spans {:.2} s",

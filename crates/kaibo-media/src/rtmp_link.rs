@@ -6,7 +6,8 @@
 //! ```
 //! The link's errors stay in the link: the encoders, the recording and the other destinations
 //! never see them. A link that drops after it was live reconnects with backoff (first retry
-//! after 0.25 s, ×1.5 with ±10 % jitter, at most 30 s apart, without limit) and resumes at a
+//! after 0.25 s, ×1.5 with ±10 % jitter, at most 1.2 s apart for the first 20 s of an outage
+//! and at most 30 s apart after that, without limit) and resumes at a
 //! keyframe it asks the encoder for. A link that never got live fails for good: a wrong URL
 //! or a rejected key does not fix itself.
 
@@ -28,6 +29,9 @@ const CONFIRM_AFTER: Duration = Duration::from_secs(3);
 /// Short first retries: a server back after a 5 s outage is found again within about a second.
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 const MAX_RETRY: Duration = Duration::from_secs(30);
+/// For this long after a drop, retries are at most [`SHORT_OUTAGE_RETRY`] apart.
+const SHORT_OUTAGE: Duration = Duration::from_secs(20);
+const SHORT_OUTAGE_RETRY: Duration = Duration::from_millis(1200);
 
 /// State shared with the streaming threads that feed the link.
 #[derive(Default)]
@@ -86,6 +90,8 @@ pub(crate) struct RtmpLink {
     attempt: u32,
     retry_at: Option<Instant>,
     pub reconnects: u32,
+    /// When the current outage began.
+    lost_at: Option<Instant>,
     /// Why the link last dropped, for the final report when it never came back.
     pub last_error: Option<String>,
     /// Bytes written by earlier connections.
@@ -162,6 +168,7 @@ impl RtmpLink {
             retry_at: None,
             reconnects: 0,
             last_error: None,
+            lost_at: None,
             bytes_before: 0,
             timeline: None,
             appsinks,
@@ -329,6 +336,7 @@ impl RtmpLink {
         {
             self.state = LinkState::Live;
             self.attempt = 0;
+            self.lost_at = None;
         }
         if self.state == LinkState::Live
             && self
@@ -392,9 +400,17 @@ impl RtmpLink {
 
     fn schedule_retry(&mut self) -> f64 {
         self.attempt += 1;
+        let lost_at = *self.lost_at.get_or_insert_with(Instant::now);
         let base =
             FIRST_RETRY.as_secs_f64() * 1.5f64.powi(self.attempt.saturating_sub(1).min(20) as i32);
-        let capped = base.min(MAX_RETRY.as_secs_f64());
+        // A young outage is retried often, so a server back after a few seconds gets the
+        // stream again within about a second; a long one backs off to MAX_RETRY.
+        let ceiling = if lost_at.elapsed() < SHORT_OUTAGE {
+            SHORT_OUTAGE_RETRY
+        } else {
+            MAX_RETRY
+        };
+        let capped = base.min(ceiling.as_secs_f64());
         let in_s = capped * (0.9 + 0.2 * jitter());
         self.retry_at = Some(Instant::now() + Duration::from_secs_f64(in_s));
         self.state = LinkState::Waiting;
