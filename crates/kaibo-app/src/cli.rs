@@ -46,6 +46,22 @@ pub enum Command {
     Devices(DevicesArgs),
     /// List the platform profiles (ingest URL form, recommended settings, link requirements).
     Profiles(ProfilesArgs),
+    /// Prove the uplink to a destination against the platform's requirement (a 4 s test
+    /// publish of a test pattern to that destination).
+    Probe(ProbeArgs),
+}
+
+#[derive(Args)]
+pub struct ProbeArgs {
+    /// Push URL to probe, rtmp://HOST[:PORT]/APP/KEY.
+    #[arg(long = "to", value_name = "DEST")]
+    pub to: String,
+    /// Platform profile whose requirement to judge against (default: wecom).
+    #[arg(long, value_name = "ID", default_value = "wecom")]
+    pub profile: String,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -338,4 +354,54 @@ pub fn profiles(args: ProfilesArgs) -> ExitCode {
         print!("{}", progress::profile_table(profiles));
     }
     ExitCode::SUCCESS
+}
+
+/// `kaibo probe`.
+pub fn probe(args: ProbeArgs) -> ExitCode {
+    let prepared = Destination::parse(&args.to)
+        .map_err(anyhow::Error::from)
+        .and_then(|dest| {
+            let profiles = platform_profiles()
+                .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;
+            let profile = profiles.get(&args.profile).ok_or_else(|| {
+                anyhow!(
+                    "unknown profile \"{}\"; known: {}",
+                    args.profile,
+                    profiles.ids().join(", ")
+                )
+            })?;
+            Ok((dest, profile))
+        });
+    let (dest, profile) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("kaibo: {e:#}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let report = kaibo_runtime::run_probe(&dest, profile, |fraction, kbps| {
+        eprint!("\r{}", progress::probe_bar(fraction, kbps));
+    });
+    eprintln!();
+    match report {
+        Ok(report) => {
+            if args.json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("kaibo: {e}"),
+                }
+            } else {
+                print!("{}", progress::probe_report(&report, &profile.name));
+            }
+            if report.verdict == kaibo_model::probe::Verdict::Fail {
+                ExitCode::from(EXIT_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("kaibo: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
 }

@@ -18,5 +18,6 @@ fn main() -> ExitCode {
         Some(cli::Command::Live(live)) => cli::live(live),
         Some(cli::Command::Devices(d)) => cli::devices(d),
         Some(cli::Command::Profiles(p)) => cli::profiles(p),
+        Some(cli::Command::Probe(p)) => cli::probe(p),
     }
 }

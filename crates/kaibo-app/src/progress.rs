@@ -1,6 +1,7 @@
 //! Human-readable text: the once-a-second progress line and the device table.
 
 use kaibo_model::devices::DeviceList;
+use kaibo_model::probe::{ProbeReport, Verdict};
 use kaibo_model::{PlatformProfiles, StatsSnapshot};
 use std::fmt::Write;
 
@@ -95,5 +96,49 @@ pub fn profile_table(profiles: &PlatformProfiles) -> String {
             p.id, size, p.fps, p.video_kbps, p.uplink_kbps, p.downlink_kbps, p.name, p.name_zh
         );
     }
+    out
+}
+
+/// `probing [##########··········] 2.41 Mbit/s`.
+pub fn probe_bar(fraction: f64, kbps: f64) -> String {
+    let filled = (fraction.clamp(0.0, 1.0) * 20.0).round() as usize;
+    format!(
+        "probing [{}{}] {:>6.2} Mbit/s",
+        "#".repeat(filled),
+        "·".repeat(20 - filled),
+        kbps / 1000.0
+    )
+}
+
+/// The probe's verdict in plain words, English and Chinese.
+pub fn probe_report(r: &ProbeReport, platform: &str) -> String {
+    let (word, zh) = match r.verdict {
+        Verdict::Pass => ("PASS", "通过"),
+        Verdict::Warn => ("WARN", "勉强"),
+        Verdict::Fail => ("FAIL", "不足"),
+    };
+    let mut out = format!(
+        "uplink {:.2} Mbit/s, {platform} needs {:.1} Mbit/s: {word} {zh}\n",
+        r.uplink_kbps / 1000.0,
+        f64::from(r.required_uplink_kbps) / 1000.0
+    );
+    if let Some(rtt) = r.rtt_ms {
+        let _ = writeln!(out, "round trip {rtt:.1} ms");
+    }
+    if let Some(re) = r.retransmit_pct {
+        let _ = writeln!(out, "retransmitted {re:.2} %");
+    }
+    let _ = writeln!(
+        out,
+        "recommended video bitrate {} kbps (建议视频码率)",
+        r.recommended_video_kbps
+    );
+    if r.verdict == Verdict::Fail {
+        let _ = writeln!(
+            out,
+            "fix: use a wired connection, close uploads and cloud sync, or lower the resolution; 请改用有线网络并关闭占用上行带宽的程序"
+        );
+    }
+    let _ = writeln!(out, "downlink not measured (no download endpoint given)");
     out
 }

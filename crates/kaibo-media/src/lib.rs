@@ -6,9 +6,11 @@ mod encoder;
 mod engine;
 mod error;
 mod pipeline;
+mod probe;
 mod rtmp_link;
 mod sources;
 mod tcp_queue;
 
 pub use engine::{Engine, EngineEvent, init};
 pub use error::{FailureKind, MediaError};
+pub use probe::{UplinkMeasure, probe_uplink};

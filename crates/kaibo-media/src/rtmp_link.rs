@@ -198,13 +198,7 @@ impl RtmpLink {
         let pipeline = gst::Pipeline::with_name(&p);
         let mux = make("flvmux", &format!("{p}-flvmux"))?;
         mux.set_property("streamable", true);
-        let sink = make("rtmp2sink", &format!("{p}-rtmp2sink"))?;
-        sink.set_property_from_str("scheme", self.dest.protocol.scheme());
-        sink.set_property("host", &self.dest.host);
-        sink.set_property("port", i32::from(self.dest.effective_port()));
-        sink.set_property("application", &self.dest.app);
-        sink.set_property("stream", self.dest.key.expose());
-        sink.set_property("timeout", 5u32);
+        let sink = rtmp_sink(&format!("{p}-rtmp2sink"), &self.dest)?;
         // Data arrives paced by the session; the link only forwards it.
         sink.set_property("sync", false);
         let caps = |sink: &gst_app::AppSink| sink.static_pad("sink").and_then(|p| p.current_caps());
@@ -450,8 +444,21 @@ impl Drop for RtmpLink {
     }
 }
 
+/// An `rtmp2sink` for a destination: the one place the stream key is handed over.
+pub(crate) fn rtmp_sink(name: &str, dest: &Destination) -> Result<gst::Element, MediaError> {
+    let sink = make("rtmp2sink", name)?;
+    sink.set_property_from_str("scheme", dest.protocol.scheme());
+    sink.set_property("host", &dest.host);
+    sink.set_property("port", i32::from(dest.effective_port()));
+    sink.set_property("application", &dest.app);
+    sink.set_property("stream", dest.key.expose());
+    // Fail within seconds when the server does not answer, not after a long hang.
+    sink.set_property("timeout", 5u32);
+    Ok(sink)
+}
+
 /// The server's addresses (none when the name does not resolve: then any address matches).
-fn resolve(dest: &Destination) -> Vec<std::net::IpAddr> {
+pub(crate) fn resolve(dest: &Destination) -> Vec<std::net::IpAddr> {
     use std::net::ToSocketAddrs;
     (dest.host.as_str(), dest.effective_port())
         .to_socket_addrs()

@@ -7,6 +7,7 @@ pub mod destination;
 pub mod devices;
 pub mod event;
 pub mod layout;
+pub mod probe;
 pub mod profile;
 pub mod scene;
 pub mod scene_file;

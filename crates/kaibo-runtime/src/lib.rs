@@ -2,12 +2,14 @@
 //! their own thread and reports [`Event`]s over bounded channels.
 
 mod live;
+mod probe;
 mod profiles;
 mod scenes;
 
 pub use kaibo_devices::list_all as list_devices;
 pub use kaibo_model::devices::DeviceList;
 pub use live::{LiveHandle, resolve_windows};
+pub use probe::run_probe;
 pub use profiles::platform_profiles;
 pub use scenes::load_scene_file;
 

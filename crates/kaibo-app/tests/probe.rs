@@ -1,0 +1,78 @@
+//! `kaibo probe` over real shaped links: the verdict against WeCom's 2 Mbit/s uplink, the
+//! estimate against the link's goodput, and a recommendation that follows the link.
+
+mod common;
+
+use kaibo_testkit::{Nginx, ShapedLink};
+use std::time::Instant;
+
+/// Goodput through `tbf rate R` is about 95 % of R here (testing.md: 1.40–1.44 Mbit/s at 1500).
+const GOODPUT_SHARE: f64 = 0.95;
+
+fn probe_at(rate_kbit: u32) -> (Option<i32>, serde_json::Value, f64) {
+    let link = ShapedLink::new(rate_kbit);
+    let nginx = Nginx::start_behind(&link);
+    let started = Instant::now();
+    let out = common::kaibo()
+        .args([
+            "probe",
+            "--profile",
+            "wecom",
+            "--json",
+            "--to",
+            &nginx.url("live", "probe"),
+        ])
+        .output()
+        .expect("kaibo runs");
+    let took = started.elapsed().as_secs_f64();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), report, took)
+}
+
+#[test]
+fn probe_judges_narrow_fair_and_wide_links() {
+    let (code, narrow, took) = probe_at(1500);
+    assert_eq!(narrow["verdict"], "fail", "{narrow}");
+    assert_eq!(code, Some(1));
+    assert!(took < 6.0, "a verdict in about 5 s, took {took:.1} s");
+    let expected = 1500.0 * GOODPUT_SHARE;
+    let measured = narrow["uplink_kbps"].as_f64().unwrap_or(0.0);
+    assert!(
+        (measured - expected).abs() / expected <= 0.15,
+        "measured {measured} kbps through a 1500 kbit/s link"
+    );
+    assert_eq!(narrow["required_uplink_kbps"], 2000);
+
+    let (code, fair, _) = probe_at(3000);
+    assert_eq!(fair["verdict"], "pass", "{fair}");
+    assert_eq!(code, Some(0));
+
+    let (_, wide, _) = probe_at(8000);
+    assert_eq!(wide["verdict"], "pass", "{wide}");
+    eprintln!("1500: {narrow}\n3000: {fair}\n8000: {wide}");
+    let rec = |r: &serde_json::Value| r["recommended_video_kbps"].as_u64().unwrap_or(0);
+    assert!(
+        rec(&narrow) < rec(&fair) && rec(&fair) < rec(&wide),
+        "{narrow}\n{fair}\n{wide}"
+    );
+    assert!(
+        rec(&narrow) as f64 + 128.0 < expected,
+        "the recommendation fits the narrow link: {narrow}"
+    );
+}
+
+#[test]
+fn probe_of_an_unreachable_server_says_so() {
+    let out = common::kaibo()
+        .args(["probe", "--json", "--to", "rtmp://127.0.0.1:1/live/key"])
+        .output()
+        .expect("kaibo runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refused"), "{stderr}");
+}
