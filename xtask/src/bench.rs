@@ -51,10 +51,11 @@ pub fn main(args: &[String]) -> Result<(), String> {
         Some("engine") => vec![Tool::Kaibo(1), Tool::GstLaunch, Tool::Ffmpeg],
         // One encode pushed to three destinations against one, same job otherwise.
         Some("fanout") => vec![Tool::Kaibo(1), Tool::Kaibo(3)],
-        Some("abr") => Vec::new(),
+        Some("abr") | Some("probe") => Vec::new(),
         _ => {
             return Err(
-                "usage: cargo xtask bench engine|fanout|abr [--rounds N] [--seconds S]".into(),
+                "usage: cargo xtask bench engine|fanout|abr|probe [--rounds N] [--seconds S]"
+                    .into(),
             );
         }
     };
@@ -79,6 +80,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
         &["build", "--release", "-p", "kaibo-app"],
     )?;
     let kaibo = crate::workspace_root().join("target/release/kaibo");
+    if args.first().map(String::as_str) == Some("probe") {
+        return probe(&kaibo, rounds);
+    }
     if tools.is_empty() {
         return abr(&kaibo);
     }
@@ -553,4 +557,128 @@ mod serde_like {
             reconnects: field(text, "reconnects"),
         }
     }
+}
+
+/// `cargo xtask bench probe`: `kaibo probe` through shaped links around WeCom's 2 Mbit/s
+/// uplink, against the goodput a plain TCP stream gets through the same link in the same run.
+pub fn probe(kaibo: &PathBuf, rounds: u32) -> Result<(), String> {
+    use kaibo_testkit::ShapedLink;
+    const REQUIRED_KBPS: f64 = 2000.0;
+    let rates = [1500u32, 1800, 2200, 2500, 4000, 8000];
+    println!(
+        "\nprobe benchmark: kaibo probe --profile wecom (needs {REQUIRED_KBPS} kbit/s up), {rounds} runs per rate"
+    );
+    println!(
+        "{:>9} {:>13} {:>13} {:>10} {:>9} {:>14}",
+        "link", "goodput", "kaibo says", "error", "verdict", "time to verdict"
+    );
+    let (mut errors, mut wrong, mut times) = (Vec::new(), 0u32, Vec::new());
+    for rate in rates {
+        for _ in 0..rounds {
+            let link = ShapedLink::new(rate);
+            let goodput = tcp_goodput_kbps(&link)?;
+            let nginx = Nginx::start_behind(&link);
+            let started = Instant::now();
+            let out = Command::new(kaibo)
+                .args([
+                    "probe",
+                    "--profile",
+                    "wecom",
+                    "--json",
+                    "--to",
+                    &nginx.url("live", "bench"),
+                ])
+                .stderr(Stdio::null())
+                .output()
+                .map_err(|e| format!("could not run kaibo probe: {e}"))?;
+            let took = started.elapsed().as_secs_f64();
+            let text = String::from_utf8_lossy(&out.stdout);
+            let said: f64 = serde_like_field(&text, "uplink_kbps")
+                .parse()
+                .map_err(|_| format!("no uplink in {text}"))?;
+            let verdict = serde_like_field(&text, "verdict")
+                .trim_matches('"')
+                .to_owned();
+            // The probe sends at most max(1.5 × requirement, 1.25 × (2500 + 128)) = 3285 kbps for
+            // WeCom (kaibo-runtime's probe.rs): above that it can only say "at least".
+            let reachable = goodput.min(3285.0);
+            let error = (said - reachable).abs() / reachable;
+            let expected = if goodput < REQUIRED_KBPS * 0.9 {
+                Some("fail")
+            } else if goodput >= REQUIRED_KBPS * 1.1 {
+                Some("pass")
+            } else {
+                None
+            };
+            let is_wrong = expected.is_some_and(|e| e != verdict);
+            wrong += u32::from(is_wrong);
+            errors.push(error);
+            times.push(took);
+            println!(
+                "{:>6} kb {:>8.0} kbps {:>8.0} kbps {:>9.1}% {:>9} {:>12.2} s{}",
+                rate,
+                goodput,
+                said,
+                error * 100.0,
+                verdict,
+                took,
+                if is_wrong { "  WRONG" } else { "" }
+            );
+        }
+    }
+    errors.sort_by(f64::total_cmp);
+    times.sort_by(f64::total_cmp);
+    println!(
+        "\nmedian absolute error {:.1} % (target ≤ 10 %), wrong verdicts {wrong} (target 0), median time to verdict {:.2} s, worst {:.2} s (target ≤ 5 s; OBS needs 12.5 s per server)",
+        errors[errors.len() / 2] * 100.0,
+        times[times.len() / 2],
+        times.last().copied().unwrap_or(0.0)
+    );
+    Ok(())
+}
+
+fn serde_like_field(text: &str, name: &str) -> String {
+    text.split(&format!("\"{name}\":"))
+        .nth(1)
+        .and_then(|rest| rest.split([',', '\n', '}']).next())
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Goodput of a plain TCP stream through the link: a sink in the namespace counts what it
+/// receives from the second to the fourth second.
+fn tcp_goodput_kbps(link: &kaibo_testkit::ShapedLink) -> Result<f64, String> {
+    use std::io::{BufRead, BufReader, Write};
+    let port = kaibo_testkit::free_port();
+    let script = format!(
+        "import socket,time\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+         s.bind(('{ip}',{port}));s.listen(1);print('ready',flush=True)\nc,_=s.accept();t=time.time();n=0\n\
+         while True:\n  d=c.recv(65536)\n  if not d: break\n  e=time.time()-t\n  n+=len(d) if 1.0<=e<4.0 else 0\n  \
+         if e>=4.0: break\nprint(n*8/1000/3.0,flush=True)\n",
+        ip = link.far_ip
+    );
+    let mut sink = Command::new("ip")
+        .args(["netns", "exec", link.namespace(), "python3", "-c", &script])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("python3 sink: {e}"))?;
+    let mut lines = BufReader::new(sink.stdout.take().ok_or("no stdout")?).lines();
+    lines.next();
+    let mut conn = std::net::TcpStream::connect((link.far_ip.as_str(), port))
+        .map_err(|e| format!("connect to sink: {e}"))?;
+    let chunk = vec![0u8; 64 * 1024];
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(4300) {
+        if conn.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    drop(conn);
+    let kbps = lines
+        .next()
+        .and_then(Result::ok)
+        .and_then(|l| l.trim().parse::<f64>().ok())
+        .ok_or("the sink reported nothing")?;
+    let _ = sink.wait();
+    Ok(kbps)
 }

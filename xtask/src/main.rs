@@ -12,8 +12,9 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
   run [-- ARGS]       install system packages, build release, start kaibo with ARGS
   test                install test components, run fmt, clippy and the whole test suite
-  bench engine [--rounds N] [--seconds S]
-                      kaibo live vs gst-launch vs ffmpeg on the same screen-capture job
+  bench engine|fanout|abr|probe [--rounds N] [--seconds S]
+                      engine: kaibo vs gst-launch vs ffmpeg; fanout: 1 vs 3 destinations;
+                      abr: shaped link 6→1.5→6 Mbit/s; probe: verdicts on shaped links
   install [build|run|test]...
                       only install the system packages of those groups
 ";
