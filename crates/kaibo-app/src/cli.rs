@@ -22,8 +22,13 @@ Kaibo 开播 — a broadcaster for private-domain live streams.
       Add --record FILE.mkv for a crash-safe local recording, --json for a summary.
   kaibo devices [--json]
       List cameras, microphones, screens and windows.
+  kaibo probe --to rtmp://HOST/APP/KEY [--profile wecom]
+      Prove the uplink against the platform's requirement (a 4 s test publish).
+  kaibo profiles
+      Platforms Kaibo knows: push URL form, recommended settings, link needs.
 
-  开播：kaibo live 无窗口直播；kaibo devices 列出摄像头、麦克风、屏幕和窗口。
+  开播：kaibo live 无窗口直播；kaibo devices 列出设备；kaibo probe 测试上行带宽；
+  kaibo profiles 列出平台（企业微信、钉钉、视频号、抖音、腾讯会议……）。
   Run `kaibo help live` for every option.
 ";
 
