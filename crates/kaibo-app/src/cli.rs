@@ -64,6 +64,9 @@ pub struct ProbeArgs {
     /// Platform profile whose requirement to judge against (default: wecom).
     #[arg(long, value_name = "ID", default_value = "wecom")]
     pub profile: String,
+    /// Measure the downlink by downloading from this http:// URL for 3 s (a large file).
+    #[arg(long, value_name = "URL")]
+    pub download_url: Option<String>,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -384,9 +387,14 @@ pub fn probe(args: ProbeArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let report = kaibo_runtime::run_probe(&dest, profile, |fraction, kbps| {
-        eprint!("\r{}", progress::probe_bar(fraction, kbps));
-    });
+    let report = kaibo_runtime::run_probe(
+        &dest,
+        profile,
+        args.download_url.as_deref(),
+        |fraction, kbps| {
+            eprint!("\r{}", progress::probe_bar(fraction, kbps));
+        },
+    );
     eprintln!();
     match report {
         Ok(report) => {

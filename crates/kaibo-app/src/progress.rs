@@ -139,6 +139,18 @@ pub fn probe_report(r: &ProbeReport, platform: &str) -> String {
             "fix: use a wired connection, close uploads and cloud sync, or lower the resolution; 请改用有线网络并关闭占用上行带宽的程序"
         );
     }
-    let _ = writeln!(out, "downlink not measured (no download endpoint given)");
+    match r.downlink_kbps {
+        Some(d) => {
+            let _ = writeln!(
+                out,
+                "downlink {:.2} Mbit/s, {platform} needs {:.1} Mbit/s",
+                d / 1000.0,
+                f64::from(r.required_downlink_kbps) / 1000.0
+            );
+        }
+        None => {
+            let _ = writeln!(out, "downlink not measured (give --download-url)");
+        }
+    }
     out
 }

@@ -76,3 +76,53 @@ fn probe_of_an_unreachable_server_says_so() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("refused"), "{stderr}");
 }
+
+#[test]
+fn probe_measures_the_downlink_and_the_worse_direction_decides() {
+    let link = ShapedLink::new(6000);
+    link.shape_down(2000);
+    let nginx = Nginx::start_behind(&link);
+    let url = nginx.file_url("probe.bin", 8 * 1024 * 1024);
+    let run = || {
+        let out = common::kaibo()
+            .args([
+                "probe",
+                "--profile",
+                "wecom",
+                "--json",
+                "--download-url",
+                &url,
+                "--to",
+                &nginx.url("live", "dl"),
+            ])
+            .output()
+            .expect("kaibo runs");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "no JSON report ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code(), report)
+    };
+    let (code, narrow) = run();
+    let down = narrow["downlink_kbps"].as_f64().unwrap_or(0.0);
+    let expected = 2000.0 * GOODPUT_SHARE;
+    assert!(
+        (down - expected).abs() / expected <= 0.15,
+        "downlink {down} kbps through a 2000 kbit/s link: {narrow}"
+    );
+    assert_eq!(
+        narrow["verdict"], "fail",
+        "the uplink passes, the 4 Mbit/s downlink does not: {narrow}"
+    );
+    assert_eq!(code, Some(1));
+    link.shape_down(8000);
+    let (code, wide) = run();
+    assert!(
+        wide["downlink_kbps"].as_f64().unwrap_or(0.0) > 4400.0,
+        "{wide}"
+    );
+    assert_eq!(wide["verdict"], "pass", "{wide}");
+    assert_eq!(code, Some(0));
+}

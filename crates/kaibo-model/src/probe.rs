@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 /// How a measured rate compares with a requirement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Ordered from best to worst, so the worse of two is their `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -35,7 +36,7 @@ pub fn recommended_video_kbps(uplink_kbps: f64, audio_kbps: u32, platform_video_
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProbeReport {
     pub uplink_kbps: f64,
-    /// Not measured without a download endpoint.
+    /// Not measured without a download URL.
     pub downlink_kbps: Option<f64>,
     pub rtt_ms: Option<f64>,
     pub retransmit_pct: Option<f64>,
@@ -56,6 +57,8 @@ mod tests {
         assert_eq!(judge(1850.0, 2000), Verdict::Warn);
         assert_eq!(judge(2150.0, 2000), Verdict::Warn);
         assert_eq!(judge(2300.0, 2000), Verdict::Pass);
+        assert_eq!(Verdict::Pass.max(Verdict::Fail), Verdict::Fail);
+        assert_eq!(Verdict::Warn.max(Verdict::Pass), Verdict::Warn);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! What the CLI and the GUI drive: loads scene files, resolves devices, runs live sessions on
 //! their own thread and reports [`Event`]s over bounded channels.
 
+mod downlink;
 mod live;
 mod probe;
 mod profiles;
 mod scenes;
 
+pub use downlink::{DownlinkError, measure_downlink};
 pub use kaibo_devices::list_all as list_devices;
 pub use kaibo_model::devices::DeviceList;
 pub use live::{LiveHandle, resolve_windows};

@@ -5,15 +5,26 @@ use kaibo_model::probe::{ProbeReport, judge, recommended_video_kbps};
 use kaibo_model::{Destination, PlatformProfile};
 use std::time::{Duration, Instant};
 
-/// How long the test publish runs: the verdict comes within five seconds.
+/// How long the test publish runs: the uplink verdict comes within five seconds.
 pub const PROBE_SECONDS: f64 = 4.0;
 
-/// Probes the uplink to `dest` (a short test publish to it) and judges it for `profile`.
+/// What stopped a probe.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("{0}")]
+    Uplink(#[from] MediaError),
+    #[error("{0}")]
+    Downlink(#[from] crate::DownlinkError),
+}
+
+/// Probes the uplink to `dest` (a short test publish to it) and, given a URL, the downlink
+/// (a timed download), and judges both for `profile`.
 pub fn run_probe(
     dest: &Destination,
     profile: &PlatformProfile,
+    download_url: Option<&str>,
     progress: impl FnMut(f64, f64),
-) -> Result<ProbeReport, MediaError> {
+) -> Result<ProbeReport, ProbeError> {
     let started = Instant::now();
     // Send more than the platform requires and more than the stream needs, so both can be
     // proven; what the server acknowledges is the measure.
@@ -25,12 +36,22 @@ pub fn run_probe(
         Duration::from_secs_f64(PROBE_SECONDS),
         progress,
     )?;
+    let downlink_kbps = match download_url {
+        Some(url) => Some(crate::measure_downlink(url, Duration::from_secs(3))?),
+        None => None,
+    };
+    // The worse of the two decides.
+    let up = judge(measure.uplink_kbps, profile.uplink_kbps);
+    let verdict = match downlink_kbps.map(|d| judge(d, profile.downlink_kbps)) {
+        Some(down) => up.max(down),
+        None => up,
+    };
     Ok(ProbeReport {
         uplink_kbps: measure.uplink_kbps.round(),
-        downlink_kbps: None,
+        downlink_kbps: downlink_kbps.map(f64::round),
         rtt_ms: measure.rtt_ms.map(|r| (r * 10.0).round() / 10.0),
         retransmit_pct: measure.retransmit_pct.map(|r| (r * 100.0).round() / 100.0),
-        verdict: judge(measure.uplink_kbps, profile.uplink_kbps),
+        verdict,
         required_uplink_kbps: profile.uplink_kbps,
         required_downlink_kbps: profile.downlink_kbps,
         recommended_video_kbps: recommended_video_kbps(

@@ -12,6 +12,7 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 pub struct ShapedLink {
     ns: String,
     host_if: String,
+    far_if: String,
     /// This side's address.
     pub host_ip: String,
     /// The test host's address, inside the namespace.
@@ -51,10 +52,11 @@ impl ShapedLink {
         let link = ShapedLink {
             ns: format!("kb{tag}"),
             host_if: format!("kh{tag}"),
+            far_if: format!("kf{tag}"),
             host_ip: format!("198.18.{a}.{}", b + 1),
             far_ip: format!("198.18.{a}.{}", b + 2),
         };
-        let far_if = format!("kf{tag}");
+        let far_if = link.far_if.clone();
         ip(&["netns", "add", &link.ns]);
         ip(&[
             "link",
@@ -111,6 +113,33 @@ impl ShapedLink {
     /// Changes the rate from here to there, at once.
     pub fn set_rate(&self, rate_kbit: u32) {
         self.shape("change", rate_kbit);
+    }
+
+    /// Shapes the other direction too (there to here: the downlink), to `rate_kbit`.
+    pub fn shape_down(&self, rate_kbit: u32) {
+        let rate = format!("{rate_kbit}kbit");
+        let out = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.ns,
+                "tc",
+                "qdisc",
+                "replace",
+                "dev",
+                &self.far_if,
+                "root",
+                "tbf",
+            ])
+            .args(["rate", &rate, "burst", "32kbit", "latency", "100ms"])
+            .output()
+            .expect("tc runs");
+        assert!(
+            out.status.success(),
+            "tc in {} failed: {}",
+            self.ns,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// The namespace's name, for `ip netns exec`.

@@ -59,6 +59,7 @@ impl Nginx {
         std::fs::set_permissions(&rec, std::fs::Permissions::from_mode(0o777))
             .expect("chmod nginx rec dir");
         std::fs::create_dir(dir.path().join("tmp")).expect("create nginx tmp dir");
+        std::fs::create_dir(dir.path().join("files")).expect("create nginx files dir");
         let mut server = Nginx {
             child: None,
             listen_ip: listen_ip.to_owned(),
@@ -225,6 +226,7 @@ http {{
         listen {ip}:{http};
         location /stat {{ rtmp_stat all; }}
         location /deny {{ return 403; }}
+        location /files/ {{ alias {dir}/files/; }}
     }}
 }}
 "#
@@ -249,6 +251,15 @@ http {{
     /// The nginx master process id (None once stopped).
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
+    }
+
+    /// Serves a file of `bytes` bytes over HTTP (a download to measure a downlink with).
+    pub fn file_url(&self, name: &str, bytes: usize) -> String {
+        let path = self.dir.path().join("files").join(name);
+        std::fs::write(&path, vec![0x5au8; bytes]).expect("write the served file");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+            .expect("chmod served file");
+        format!("http://{}:{}/files/{name}", self.listen_ip, self.http_port)
     }
 
     /// `rtmp://127.0.0.1:<port>/<app>/<key>`.
