@@ -205,25 +205,35 @@ pub(crate) fn build(plan: &SessionPlan) -> Result<Built, MediaError> {
     gst::Element::link_many(&chain).map_err(|e| MediaError::Build(format!("video chain: {e}")))?;
     count_encoder(&venc, &counters, video.fps);
 
-    // Audio: mixer (with a silent bed so it always runs) → AAC → atee.
-    let mixer = audio_mixer(&pipeline)?;
+    // Audio: sources → mixer (with a silent bed so it always runs) → AAC → atee. Without
+    // any sound source the silent bed goes straight to the encoder: no mixer thread.
     let silence = make("audiotestsrc", "silence-audiotestsrc")?;
     silence.set_property("is-live", true);
     silence.set_property_from_str("wave", "silence");
     let silence_caps = capsfilter("silence-caps", &audio_caps())?;
     add_and_link(&pipeline, &[silence, silence_caps.clone()])?;
-    silence_caps.link(&mixer)?;
     let atee = make("tee", "atee")?;
     atee.set_property("allow-not-linked", true);
-    let achain = [
-        mixer,
-        capsfilter("amix-caps", &audio_caps())?,
+    let mut achain = match pipeline.by_name("amix") {
+        Some(mixer) => {
+            silence_caps.link(&mixer)?;
+            vec![mixer, capsfilter("amix-caps", &audio_caps())?]
+        }
+        None => vec![silence_caps],
+    };
+    let first_new = achain.len();
+    achain.extend([
         make("audioconvert", "aenc-audioconvert")?,
         make_audio_encoder(plan.audio_bitrate_kbps, "aenc")?,
         make("aacparse", "aenc-aacparse")?,
         atee.clone(),
-    ];
-    pipeline.add_many(&achain[1..])?;
+    ]);
+    pipeline.add_many(
+        achain[first_new - 1..]
+            .iter()
+            .filter(|e| e.parent().is_none())
+            .collect::<Vec<_>>(),
+    )?;
     gst::Element::link_many(&achain).map_err(|e| MediaError::Build(format!("audio chain: {e}")))?;
 
     let outputs = plan

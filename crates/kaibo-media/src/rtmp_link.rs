@@ -104,6 +104,8 @@ pub(crate) struct RtmpLink {
     last_sample: Option<(Instant, u64)>,
     /// The server's addresses, to find the connection's socket in the kernel's tables.
     server_ips: Vec<std::net::IpAddr>,
+    /// The current connection's socket, once found (looked up once per connection).
+    socket_inode: Option<u64>,
 }
 
 impl RtmpLink {
@@ -175,6 +177,7 @@ impl RtmpLink {
             pushed_at_connect: 0,
             last_sample: None,
             server_ips: resolve(dest),
+            socket_inode: None,
         })
     }
 
@@ -252,6 +255,7 @@ impl RtmpLink {
         self.connected_at = Some(Instant::now());
         self.pushed_at_connect = self.feed.pushed_bytes.load(Ordering::Relaxed);
         self.last_sample = None;
+        self.socket_inode = None;
         self.state = if self.ever_live {
             LinkState::Waiting
         } else {
@@ -304,7 +308,13 @@ impl RtmpLink {
         // Handed to the link → written to the socket → acknowledged by the server. What was
         // handed over but not acknowledged is the backlog, wherever it waits.
         let written = self.connection_bytes();
-        let unacked = crate::tcp_queue::unacked_bytes(self.dest.effective_port(), &self.server_ips)
+        let port = self.dest.effective_port();
+        if self.socket_inode.is_none() {
+            self.socket_inode = crate::tcp_queue::find_socket(port, &self.server_ips);
+        }
+        let unacked = self
+            .socket_inode
+            .and_then(crate::tcp_queue::unacked_for)
             .unwrap_or(0);
         let acked = written.saturating_sub(unacked);
         let pushed = self.feed.pushed_bytes.load(Ordering::Relaxed) - self.pushed_at_connect;

@@ -31,6 +31,32 @@ pub fn unacked_bytes(port: u16, ips: &[IpAddr]) -> Option<u64> {
     Some(total)
 }
 
+/// The inode of this process's TCP socket to `port` on one of `ips` (any address when empty).
+pub fn find_socket(port: u16, ips: &[IpAddr]) -> Option<u64> {
+    let ours = own_socket_inodes();
+    tcp_lines().find_map(|(remote, _, inode)| {
+        (remote.1 == port && (ips.is_empty() || ips.contains(&remote.0)) && ours.contains(&inode))
+            .then_some(inode)
+    })
+}
+
+/// Unacknowledged bytes of the socket with this inode; `None` once it is gone.
+pub fn unacked_for(inode: u64) -> Option<u64> {
+    tcp_lines().find_map(|(_, tx, i)| (i == inode).then_some(tx))
+}
+
+fn tcp_lines() -> impl Iterator<Item = ((IpAddr, u16), u64, u64)> {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .into_iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|text| {
+            text.lines()
+                .skip(1)
+                .filter_map(parse_line)
+                .collect::<Vec<_>>()
+        })
+}
+
 fn own_socket_inodes() -> HashSet<u64> {
     let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
         return HashSet::new();
@@ -113,5 +139,7 @@ mod tests {
             "{queued} of {written}"
         );
         assert_eq!(unacked_bytes(port.wrapping_add(1), &ips), Some(0));
+        let inode = find_socket(port, &ips).expect("our socket is found");
+        assert_eq!(unacked_for(inode), Some(queued));
     }
 }
