@@ -536,14 +536,15 @@ pub fn abr(kaibo: &PathBuf) -> Result<(), String> {
     Ok(())
 }
 
-/// The two numbers the abr benchmark reads from `kaibo live --json`, without a JSON crate.
+/// Fields the benchmarks read from kaibo's `--json` output, without a JSON crate in xtask.
 mod serde_like {
     pub struct Summary {
         pub frames_dropped: String,
         pub reconnects: String,
     }
 
-    fn field(text: &str, name: &str) -> String {
+    /// The raw text of a top-level JSON field (its first occurrence).
+    pub fn field(text: &str, name: &str) -> String {
         text.split(&format!("\"{name}\":"))
             .nth(1)
             .and_then(|rest| rest.split([',', '\n', '}']).next())
@@ -593,10 +594,10 @@ pub fn probe(kaibo: &PathBuf, rounds: u32) -> Result<(), String> {
                 .map_err(|e| format!("could not run kaibo probe: {e}"))?;
             let took = started.elapsed().as_secs_f64();
             let text = String::from_utf8_lossy(&out.stdout);
-            let said: f64 = serde_like_field(&text, "uplink_kbps")
+            let said: f64 = serde_like::field(&text, "uplink_kbps")
                 .parse()
                 .map_err(|_| format!("no uplink in {text}"))?;
-            let verdict = serde_like_field(&text, "verdict")
+            let verdict = serde_like::field(&text, "verdict")
                 .trim_matches('"')
                 .to_owned();
             // The probe sends at most max(1.5 × requirement, 1.25 × (2500 + 128)) = 3285 kbps for
@@ -635,14 +636,6 @@ pub fn probe(kaibo: &PathBuf, rounds: u32) -> Result<(), String> {
         times.last().copied().unwrap_or(0.0)
     );
     Ok(())
-}
-
-fn serde_like_field(text: &str, name: &str) -> String {
-    text.split(&format!("\"{name}\":"))
-        .nth(1)
-        .and_then(|rest| rest.split([',', '\n', '}']).next())
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_default()
 }
 
 /// Goodput of a plain TCP stream through the link: a sink in the namespace counts what it

@@ -9,29 +9,28 @@ use std::time::Instant;
 /// Goodput through `tbf rate R` is about 95 % of R here (testing.md: 1.40–1.44 Mbit/s at 1500).
 const GOODPUT_SHARE: f64 = 0.95;
 
-fn probe_at(rate_kbit: u32) -> (Option<i32>, serde_json::Value, f64) {
-    let link = ShapedLink::new(rate_kbit);
-    let nginx = Nginx::start_behind(&link);
-    let started = Instant::now();
+/// Runs `kaibo probe --json` with `args`: exit code and report.
+fn probe_json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
     let out = common::kaibo()
-        .args([
-            "probe",
-            "--profile",
-            "wecom",
-            "--json",
-            "--to",
-            &nginx.url("live", "probe"),
-        ])
+        .args(["probe", "--profile", "wecom", "--json"])
+        .args(args)
         .output()
         .expect("kaibo runs");
-    let took = started.elapsed().as_secs_f64();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "no JSON report ({e}): {}",
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    (out.status.code(), report, took)
+    (out.status.code(), report)
+}
+
+fn probe_at(rate_kbit: u32) -> (Option<i32>, serde_json::Value, f64) {
+    let link = ShapedLink::new(rate_kbit);
+    let nginx = Nginx::start_behind(&link);
+    let started = Instant::now();
+    let (code, report) = probe_json(&["--to", &nginx.url("live", "probe")]);
+    (code, report, started.elapsed().as_secs_f64())
 }
 
 #[test]
@@ -83,28 +82,8 @@ fn probe_measures_the_downlink_and_the_worse_direction_decides() {
     link.shape_down(2000);
     let nginx = Nginx::start_behind(&link);
     let url = nginx.file_url("probe.bin", 8 * 1024 * 1024);
-    let run = || {
-        let out = common::kaibo()
-            .args([
-                "probe",
-                "--profile",
-                "wecom",
-                "--json",
-                "--download-url",
-                &url,
-                "--to",
-                &nginx.url("live", "dl"),
-            ])
-            .output()
-            .expect("kaibo runs");
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "no JSON report ({e}): {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code(), report)
-    };
+    let dl = nginx.url("live", "dl");
+    let run = || probe_json(&["--download-url", &url, "--to", &dl]);
     let (code, narrow) = run();
     let down = narrow["downlink_kbps"].as_f64().unwrap_or(0.0);
     let expected = 2000.0 * GOODPUT_SHARE;

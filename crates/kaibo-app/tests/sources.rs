@@ -177,6 +177,9 @@ fn one_encode_reaches_every_destination() {
     assert_eq!(outputs.len(), 2);
     for o in outputs {
         assert!(o["bytes_sent"].as_u64().unwrap_or(0) > 500_000, "{summary}");
+        // The per-destination rate over the session: the 2500 kbps stream plus audio.
+        let kbps = o["kbps"].as_f64().unwrap_or(0.0);
+        assert!((1500.0..4000.0).contains(&kbps), "{summary}");
     }
     let recordings = nginx.recordings();
     assert_eq!(recordings.len(), 2, "{recordings:?}");
