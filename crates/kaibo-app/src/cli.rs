@@ -216,12 +216,14 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
     }
     let mut plan = SessionPlan {
         canvas,
-        scene,
+        scenes: vec![scene],
+        active: 0,
         video,
         audio_bitrate_kbps: profile.map_or(128, |p| p.audio_kbps),
         outputs,
         duration_s: args.duration,
         adaptive: !args.fixed_bitrate,
+        preview: false,
     };
     plan.validate().map_err(|e| anyhow!(e))?;
     resolve_windows(&mut plan).map_err(|e| anyhow!(e))?;
@@ -262,7 +264,7 @@ fn run_live(plan: SessionPlan, json: bool) -> Result<ExitCode> {
         .collect();
     log::info!(
         "going live: scene \"{}\", {}x{}@{} {} kbps, to {}",
-        plan.scene.name,
+        plan.scene().name,
         plan.video.width,
         plan.video.height,
         plan.video.fps,
@@ -282,6 +284,10 @@ fn run_live(plan: SessionPlan, json: bool) -> Result<ExitCode> {
                 let line = progress::line(&s);
                 log::info!("{line}");
                 eprintln!("{line}");
+            }
+            Event::Notice(text) => {
+                log::warn!("{text}");
+                eprintln!("kaibo: {text}");
             }
             Event::OutputFailed { failure, .. } => {
                 log::error!("{}", failure.message);

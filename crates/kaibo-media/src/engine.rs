@@ -11,10 +11,13 @@ use crate::error::{FailureKind, MediaError, classify};
 use crate::pipeline::{Built, Output, build};
 use crate::rtmp_link::{LinkEvent, LinkState};
 use gst::prelude::*;
+use kaibo_model::scene::{MAX_GAIN_DB, MIN_GAIN_DB};
 use kaibo_model::secret::scrub_all;
 use kaibo_model::{
-    OutputKind, OutputState, OutputStats, Secret, SessionPlan, SessionState, StatsSnapshot, Summary,
+    AudioLevel, Monitor, OutputKind, OutputState, OutputStats, Secret, SessionPlan, SessionState,
+    StatsSnapshot, Summary, Transition,
 };
+use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -70,9 +73,17 @@ pub struct Engine {
 impl Engine {
     /// Builds the pipeline for `plan`; nothing runs yet.
     pub fn new(plan: &SessionPlan) -> Result<Self, MediaError> {
+        Self::with_monitor(plan, None)
+    }
+
+    /// Like [`Engine::new`], writing the preview and levels of a `preview` plan to `monitor`.
+    pub fn with_monitor(
+        plan: &SessionPlan,
+        monitor: Option<Arc<Monitor>>,
+    ) -> Result<Self, MediaError> {
         init()?;
         plan.validate().map_err(MediaError::Invalid)?;
-        let built = build(plan)?;
+        let built = build(plan, monitor)?;
         let n = built.outputs.len();
         Ok(Self {
             built,
@@ -111,6 +122,32 @@ impl Engine {
     /// Why outputs failed, in the order they did.
     pub fn output_failures(&self) -> &[MediaError] {
         &self.failures
+    }
+
+    /// The program picture and sound levels (plans with `preview`).
+    pub fn monitor(&self) -> Option<Arc<Monitor>> {
+        self.built.monitor.clone()
+    }
+
+    /// The scene shown now.
+    pub fn active_scene(&self) -> usize {
+        self.built.switcher.active()
+    }
+
+    /// Shows another scene of the plan; the next composed frame starts the transition.
+    pub fn switch_scene(&mut self, index: usize, transition: Transition) -> Result<(), MediaError> {
+        self.built.switcher.switch(index, transition)
+    }
+
+    /// Sets a sound source's gain and mute; `source` is its [`kaibo_model::SourceKind::key`].
+    pub fn set_audio(&self, source: &str, gain_db: f64, muted: bool) -> Result<(), MediaError> {
+        let volume = self.built.volumes.get(source).ok_or_else(|| {
+            MediaError::Invalid("that sound source is not part of this session".into())
+        })?;
+        let gain_db = gain_db.clamp(MIN_GAIN_DB, MAX_GAIN_DB);
+        volume.set_property("volume", 10f64.powf(gain_db / 20.0));
+        volume.set_property("mute", muted);
+        Ok(())
     }
 
     /// Starts capture, encoding and every output.
@@ -197,8 +234,9 @@ impl Engine {
                 "adaptive bitrate: video target {kbps} kbps (congestion {:.0} %)",
                 abr.congestion() * 100.0
             );
-            let (venc, factory) = &self.built.venc;
-            set_bitrate(venc, factory, kbps);
+            if let Some((venc, factory)) = &self.built.venc {
+                set_bitrate(venc, factory, kbps);
+            }
         }
     }
 
@@ -286,6 +324,10 @@ impl Engine {
                 None
             }
             MessageView::Eos(_) => Some(EngineEvent::Finished),
+            MessageView::Element(e) => {
+                self.meter(msg, e.structure()?);
+                None
+            }
             MessageView::Latency(_) => {
                 let _ = self.built.pipeline.recalculate_latency();
                 None
@@ -298,6 +340,33 @@ impl Engine {
             }
             _ => None,
         }
+    }
+
+    /// Passes a `level` reading on to the monitor.
+    fn meter(&self, msg: &gst::Message, s: &gst::StructureRef) {
+        let (Some(monitor), Some(src)) = (&self.built.monitor, msg.src()) else {
+            return;
+        };
+        let Some(source) = self.built.meters.get(src.name().as_str()) else {
+            return;
+        };
+        let loudest = |field: &str| -> f64 {
+            s.get::<gst::glib::ValueArray>(field)
+                .ok()
+                .and_then(|values| {
+                    values
+                        .iter()
+                        .filter_map(|v| v.get::<f64>().ok())
+                        .reduce(f64::max)
+                })
+                .unwrap_or(f64::NEG_INFINITY)
+                .max(-100.0)
+        };
+        monitor.put_level(AudioLevel {
+            source: source.clone(),
+            rms_db: loudest("rms"),
+            peak_db: loudest("peak"),
+        });
     }
 
     /// Which output an element belongs to, from its name `outN-…`.

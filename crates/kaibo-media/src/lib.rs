@@ -7,10 +7,12 @@ mod engine;
 mod error;
 mod pipeline;
 mod probe;
+mod program;
 mod rtmp_link;
 mod sources;
 mod tcp_queue;
 
 pub use engine::{Engine, EngineEvent, init};
 pub use error::{FailureKind, MediaError};
+pub use pipeline::preview_size;
 pub use probe::{UplinkMeasure, probe_uplink};

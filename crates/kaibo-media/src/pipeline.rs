@@ -1,11 +1,12 @@
 //! Builds the one pipeline of a live session.
 //!
 //! ```text
-//! src0 → [crop] → convertscale → I420 box ─┐
-//! src1 → …                                  ├→ compositor → I420 canvas → [image/text overlays]
-//!                                           ┘      → queue → H.264 encoder → h264parse → vtee
-//! audio src → convert → resample → volume ─┐
-//! silence (keeps the mix running) ─────────┴→ audiomixer → AAC → aacparse → atee
+//! src0 → [crop] → convertscale → I420 box ─┐   (every scene's sources; see `program`)
+//! src1 → … → tee → one pad per scene ───────├→ compositor → I420 canvas → [image/text overlays]
+//!                                           ┘   → [ptee → preview RGBA appsink]
+//!                                               → queue → H.264 encoder → h264parse → vtee
+//! audio src → convert → resample → volume → level ─┐
+//! silence (keeps the mix running) ─────────────────┴→ audiomixer → AAC → aacparse → atee
 //! vtee/atee → queue → appsink ⇢ link pipeline (flvmux → rtmp2sink)   one per RTMP destination
 //! vtee/atee → queue → matroskamux → filesink              one per recording
 //! ```
@@ -13,13 +14,12 @@
 
 use crate::encoder::{encoder_factory, make_audio_encoder, make_video_encoder, profile_for};
 use crate::error::{MediaError, OutputLabel};
+use crate::program::{Switcher, build_program};
 use crate::rtmp_link::RtmpLink;
-use crate::sources::{
-    Picture, audio_branch, audio_caps, capsfilter, clip_pipeline, i420_caps, link_decoder_pads,
-    make, video_branch,
-};
+use crate::sources::{audio_caps, capsfilter, i420_caps, make};
 use gst::prelude::*;
-use kaibo_model::{OutputSpec, SessionPlan, SourceKind};
+use kaibo_model::{Monitor, OutputSpec, SessionPlan};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -63,8 +63,15 @@ pub(crate) struct Built {
     pub counters: Arc<Counters>,
     /// Clip pipelines feeding media sources; looped by the engine.
     pub clips: Vec<gst::Pipeline>,
-    /// The video encoder and its factory, for bitrate changes.
-    pub venc: (gst::Element, &'static str),
+    /// The video encoder and its factory, for bitrate changes (none in a preview-only session).
+    pub venc: Option<(gst::Element, &'static str)>,
+    pub switcher: Switcher,
+    /// The program picture and sound levels, when the plan asks for a preview.
+    pub monitor: Option<Arc<Monitor>>,
+    /// Gain elements of sound sources, by source key.
+    pub volumes: HashMap<String, gst::Element>,
+    /// Source keys of level meters, by element name.
+    pub meters: HashMap<String, String>,
 }
 
 fn add_and_link(pipeline: &gst::Pipeline, elements: &[gst::Element]) -> Result<(), MediaError> {
@@ -74,7 +81,7 @@ fn add_and_link(pipeline: &gst::Pipeline, elements: &[gst::Element]) -> Result<(
 
 /// Adds `elements`, linking them in order except across `decoder`, whose dynamic pads are
 /// linked to the element after it when they appear (video and audio pads to their heads).
-fn add_branch(
+pub(crate) fn add_branch(
     pipeline: &gst::Pipeline,
     elements: &[gst::Element],
     decoder: Option<&gst::Element>,
@@ -102,108 +109,63 @@ fn add_branch(
 }
 
 /// Builds the pipeline for a plan. Nothing runs until the engine starts it.
-pub(crate) fn build(plan: &SessionPlan) -> Result<Built, MediaError> {
+/// `monitor` receives the preview and levels when the plan asks for a preview.
+pub(crate) fn build(
+    plan: &SessionPlan,
+    monitor: Option<Arc<Monitor>>,
+) -> Result<Built, MediaError> {
     let video = &plan.video;
     let pipeline = gst::Pipeline::with_name("kaibo");
     let counters = Arc::new(Counters::default());
 
-    // Pictures.
+    // Pictures and sound of every scene.
     let compositor = make("compositor", "compositor")?;
     compositor.set_property_from_str("background", "black");
     pipeline.add(&compositor)?;
-    let sx = f64::from(video.width) / f64::from(plan.canvas.width);
-    let sy = f64::from(video.height) / f64::from(plan.canvas.height);
-    let layouts = plan.scene.resolved_layouts(plan.canvas);
-    let mut overlays = Vec::new();
-    let mut composited = 0;
-    let mut clips = Vec::new();
-    for (i, (source, layout)) in plan.scene.sources.iter().zip(&layouts).enumerate() {
-        let prefix = format!("src{i}");
-        let mut decoder = None;
-        if let Some(layout) = layout {
-            let layout = layout.scaled(sx, sy);
-            match video_branch(&prefix, &source.input, &layout, video.fps)? {
-                Picture::Overlay(o) => overlays.push((layout.z, o)),
-                Picture::Composited(branch) => {
-                    add_branch(&pipeline, &branch.elements, branch.decoder.as_ref())?;
-                    let pad = compositor
-                        .request_pad_simple("sink_%u")
-                        .ok_or_else(|| MediaError::Build("compositor gave no pad".into()))?;
-                    pad.set_property("xpos", layout.x);
-                    pad.set_property("ypos", layout.y);
-                    pad.set_property("width", layout.width as i32);
-                    pad.set_property("height", layout.height as i32);
-                    pad.set_property("zorder", layout.z);
-                    pad.set_property("alpha", if layout.visible { layout.opacity } else { 0.0 });
-                    let src = branch
-                        .tail
-                        .static_pad("src")
-                        .ok_or_else(|| MediaError::Build("branch has no src pad".into()))?;
-                    src.link(&pad).map_err(|e| {
-                        MediaError::Build(format!("linking {prefix} to compositor: {e:?}"))
-                    })?;
-                    composited += 1;
-                    if let Some(d) = &branch.decoder {
-                        let at = branch.elements.iter().position(|e| e == d).unwrap_or(0);
-                        let video_head = branch.elements.get(at + 1).cloned();
-                        decoder = Some((d.clone(), video_head));
-                    }
-                }
-            }
-        }
-        if source.input.has_audio() {
-            let branch = audio_branch(&format!("{prefix}-a"), &source.input, &source.audio)?;
-            add_and_link(&pipeline, &branch.elements)?;
-            let mixer = audio_mixer(&pipeline)?;
-            branch.tail.link(&mixer)?;
-        }
-        if let Some((d, video_head)) = decoder {
-            link_decoder_pads(&d, video_head, None);
-        }
-        if let SourceKind::Media { path } = &source.input {
-            clips.push(clip_pipeline(&prefix, path)?);
-        }
-    }
-    if composited == 0 {
-        // Only overlays: give the compositor a live black canvas to draw on.
-        let bg = make("videotestsrc", "background-videotestsrc")?;
-        bg.set_property("is-live", true);
-        bg.set_property_from_str("pattern", "black");
-        let caps = capsfilter(
-            "background-caps",
-            &i420_caps(video.width, video.height, video.fps),
-        )?;
-        add_and_link(&pipeline, &[bg, caps.clone()])?;
-        caps.link(&compositor)?;
-    }
+    let program = build_program(&pipeline, plan, &compositor)?;
 
-    // Canvas → overlays → encoder → vtee.
+    // Canvas → overlays → [preview] → encoder → vtee. A preview-only session encodes nothing.
     let canvas_caps = capsfilter(
         "canvas-caps",
         &i420_caps(video.width, video.height, video.fps),
     )?;
-    overlays.sort_by_key(|(z, _)| *z);
-    let factory = encoder_factory(video.encoder)?;
-    let venc = make_video_encoder(factory, video, "venc")?;
-    let h264_caps = gst::Caps::builder("video/x-h264")
-        .field("profile", profile_for(factory))
-        .build();
-    let parse = make("h264parse", "venc-h264parse")?;
-    parse.set_property("config-interval", -1i32);
-    let vtee = make("tee", "vtee")?;
-    vtee.set_property("allow-not-linked", true);
     let mut chain = vec![compositor.clone(), canvas_caps];
-    chain.extend(overlays.into_iter().map(|(_, o)| o));
-    chain.extend([
-        make("queue", "venc-queue")?,
-        venc.clone(),
-        capsfilter("venc-caps", &h264_caps)?,
-        parse,
-        vtee.clone(),
-    ]);
-    pipeline.add_many(&chain[1..])?;
+    chain.extend(program.overlays.iter().cloned());
+    let monitor = plan.preview.then(|| monitor.unwrap_or_default());
+    if let Some(monitor) = &monitor {
+        let ptee = make("tee", "ptee")?;
+        ptee.set_property("allow-not-linked", true);
+        chain.push(ptee.clone());
+        pipeline.add_many(&chain[1..])?;
+        gst::Element::link_many(&chain)
+            .map_err(|e| MediaError::Build(format!("video chain: {e}")))?;
+        preview_branch(&pipeline, &ptee, plan, monitor)?;
+        chain = vec![ptee];
+    }
+    let venc = if plan.outputs.is_empty() {
+        None
+    } else {
+        let factory = encoder_factory(video.encoder)?;
+        let venc = make_video_encoder(factory, video, "venc")?;
+        let h264_caps = gst::Caps::builder("video/x-h264")
+            .field("profile", profile_for(factory))
+            .build();
+        let parse = make("h264parse", "venc-h264parse")?;
+        parse.set_property("config-interval", -1i32);
+        let vtee = make("tee", "vtee")?;
+        vtee.set_property("allow-not-linked", true);
+        chain.extend([
+            make("queue", "venc-queue")?,
+            venc.clone(),
+            capsfilter("venc-caps", &h264_caps)?,
+            parse,
+            vtee,
+        ]);
+        count_encoder(&venc, &counters, video.fps);
+        Some((venc, factory))
+    };
+    pipeline.add_many(chain.iter().filter(|e| e.parent().is_none()))?;
     gst::Element::link_many(&chain).map_err(|e| MediaError::Build(format!("video chain: {e}")))?;
-    count_encoder(&venc, &counters, video.fps);
 
     // Audio: sources → mixer (with a silent bed so it always runs) → AAC → atee. Without
     // any sound source the silent bed goes straight to the encoder: no mixer thread.
@@ -212,52 +174,109 @@ pub(crate) fn build(plan: &SessionPlan) -> Result<Built, MediaError> {
     silence.set_property_from_str("wave", "silence");
     let silence_caps = capsfilter("silence-caps", &audio_caps())?;
     add_and_link(&pipeline, &[silence, silence_caps.clone()])?;
-    let atee = make("tee", "atee")?;
-    atee.set_property("allow-not-linked", true);
-    let mut achain = match pipeline.by_name("amix") {
+    let mut achain = match &program.mixer {
         Some(mixer) => {
-            silence_caps.link(&mixer)?;
-            vec![mixer, capsfilter("amix-caps", &audio_caps())?]
+            silence_caps.link(mixer)?;
+            vec![mixer.clone(), capsfilter("amix-caps", &audio_caps())?]
         }
         None => vec![silence_caps],
     };
-    let first_new = achain.len();
-    achain.extend([
-        make("audioconvert", "aenc-audioconvert")?,
-        make_audio_encoder(plan.audio_bitrate_kbps, "aenc")?,
-        make("aacparse", "aenc-aacparse")?,
-        atee.clone(),
-    ]);
-    pipeline.add_many(
-        achain[first_new - 1..]
-            .iter()
-            .filter(|e| e.parent().is_none())
-            .collect::<Vec<_>>(),
-    )?;
+    if venc.is_some() {
+        let atee = make("tee", "atee")?;
+        atee.set_property("allow-not-linked", true);
+        achain.extend([
+            make("audioconvert", "aenc-audioconvert")?,
+            make_audio_encoder(plan.audio_bitrate_kbps, "aenc")?,
+            make("aacparse", "aenc-aacparse")?,
+            atee,
+        ]);
+    } else {
+        // Nothing to encode: the mix still runs so the meters move.
+        let sink = make("fakesink", "amix-fakesink")?;
+        sink.set_property("sync", false);
+        sink.set_property("async", false);
+        achain.push(sink);
+    }
+    pipeline.add_many(achain.iter().filter(|e| e.parent().is_none()))?;
     gst::Element::link_many(&achain).map_err(|e| MediaError::Build(format!("audio chain: {e}")))?;
 
-    let outputs = plan
-        .outputs
-        .iter()
-        .enumerate()
-        .map(|(i, spec)| add_output(&pipeline, i, spec, &vtee, &atee))
-        .collect::<Result<Vec<_>, _>>()?;
+    let outputs = match (pipeline.by_name("vtee"), pipeline.by_name("atee")) {
+        (Some(vtee), Some(atee)) => plan
+            .outputs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| add_output(&pipeline, i, spec, &vtee, &atee))
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
     Ok(Built {
         pipeline,
         outputs,
         counters,
-        clips,
-        venc: (venc, factory),
+        clips: program.clips,
+        venc,
+        switcher: program.switcher,
+        monitor,
+        volumes: program.volumes,
+        meters: program.meters,
     })
 }
 
-fn audio_mixer(pipeline: &gst::Pipeline) -> Result<gst::Element, MediaError> {
-    if let Some(m) = pipeline.by_name("amix") {
-        return Ok(m);
-    }
-    let m = make("audiomixer", "amix")?;
-    pipeline.add(&m)?;
-    Ok(m)
+/// The largest size within 640×360 with the canvas's shape, in even pixels.
+pub fn preview_size(width: u32, height: u32) -> (u32, u32) {
+    let scale = (640.0 / f64::from(width))
+        .min(360.0 / f64::from(height))
+        .min(1.0);
+    let even = |v: f64| ((v * scale / 2.0).round() as u32 * 2).max(2);
+    (even(f64::from(width)), even(f64::from(height)))
+}
+
+/// ptee → leaky queue → scale to RGBA → appsink writing the newest picture to `monitor`.
+/// It never holds up the encoder: a slow reader loses pictures, not the stream.
+fn preview_branch(
+    pipeline: &gst::Pipeline,
+    ptee: &gst::Element,
+    plan: &SessionPlan,
+    monitor: &Arc<Monitor>,
+) -> Result<(), MediaError> {
+    let (w, h) = preview_size(plan.video.width, plan.video.height);
+    let queue = make("queue", "preview-queue")?;
+    queue.set_property("max-size-buffers", 1u32);
+    queue.set_property_from_str("leaky", "downstream");
+    let caps = gst::Caps::builder("video/x-raw")
+        .field("format", "RGBA")
+        .field("width", w as i32)
+        .field("height", h as i32)
+        .build();
+    let sink = gst_app::AppSink::builder()
+        .name("preview-appsink")
+        .caps(&caps)
+        .max_buffers(1)
+        .drop(true)
+        .sync(false)
+        .build();
+    sink.set_property("async", false);
+    let monitor = Arc::clone(monitor);
+    sink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                if let Some(buffer) = sample.buffer()
+                    && let Ok(map) = buffer.map_readable()
+                    && map.len() >= (w * h * 4) as usize
+                {
+                    monitor.put_frame(w, h, map[..(w * h * 4) as usize].to_vec());
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    let mut elements = vec![queue];
+    elements.extend(crate::sources::convert_scale("preview-convert")?);
+    elements.push(sink.upcast());
+    add_and_link(pipeline, &elements)?;
+    ptee.link(&elements[0])?;
+    Ok(())
 }
 
 /// Counts encoded frames and bytes, and frames missing from the encoder's input timeline.

@@ -52,7 +52,7 @@ pub(crate) fn audio_caps() -> gst::Caps {
 }
 
 /// A converter that both converts and scales in one pass where GStreamer has one.
-fn convert_scale(name: &str) -> Result<Vec<gst::Element>, MediaError> {
+pub(crate) fn convert_scale(name: &str) -> Result<Vec<gst::Element>, MediaError> {
     if gst::ElementFactory::find("videoconvertscale").is_some() {
         Ok(vec![make("videoconvertscale", name)?])
     } else {

@@ -38,11 +38,37 @@ pub struct Failure {
     pub message: String,
 }
 
+/// How the picture goes from one scene to the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Transition {
+    /// The next frame shows the new scene.
+    Cut,
+    /// The new scene fades in over the old one.
+    Fade { ms: u32 },
+}
+
+impl Transition {
+    /// The fade hosts expect when they do not choose one.
+    pub const DEFAULT_FADE_MS: u32 = 300;
+}
+
 /// What a face asks of a running session.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// End the session cleanly (EOS to every output).
     Stop,
+    /// Show another scene of the plan (by index).
+    SwitchScene {
+        index: usize,
+        transition: Transition,
+    },
+    /// Change the gain or mute of a sound source ([`crate::SourceKind::key`]).
+    SetAudio {
+        source: String,
+        gain_db: f64,
+        muted: bool,
+    },
 }
 
 /// What a running session reports.
@@ -62,6 +88,8 @@ pub enum Event {
         in_s: f64,
         reason: String,
     },
+    /// A command could not be carried out; the session goes on.
+    Notice(String),
     /// The session is over; `failure` says why when it did not run as asked.
     Ended {
         summary: Summary,

@@ -7,6 +7,7 @@ pub mod destination;
 pub mod devices;
 pub mod event;
 pub mod layout;
+pub mod monitor;
 pub mod probe;
 pub mod profile;
 pub mod scene;
@@ -18,8 +19,9 @@ pub mod stats;
 pub mod toml_check;
 
 pub use destination::{Destination, DestinationError, Protocol};
-pub use event::{Command, Event, Failure, FailureKind};
+pub use event::{Command, Event, Failure, FailureKind, Transition};
 pub use layout::{Crop, Layout};
+pub use monitor::{AudioLevel, Monitor, PreviewFrame};
 pub use profile::{PlatformProfile, PlatformProfiles};
 pub use scene::{Audio, Canvas, Scene, SceneCollection, SceneSource, SourceKind};
 pub use secret::Secret;

@@ -69,6 +69,13 @@ impl Default for Audio {
     }
 }
 
+impl SourceKind {
+    /// Identifies one capture across scenes: the same camera in two scenes is opened once.
+    pub fn key(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
 /// Highest gain a source accepts, in dB.
 pub const MAX_GAIN_DB: f64 = 24.0;
 /// Lowest gain a source accepts, in dB (quieter: mute it).

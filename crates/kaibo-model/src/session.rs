@@ -108,7 +108,10 @@ pub enum OutputSpec {
 pub struct SessionPlan {
     /// The canvas the scene's layouts are written against.
     pub canvas: Canvas,
-    pub scene: Scene,
+    /// Every scene the session can switch to while it runs.
+    pub scenes: Vec<Scene>,
+    /// The scene shown first.
+    pub active: usize,
     pub video: VideoSettings,
     pub audio_bitrate_kbps: u32,
     pub outputs: Vec<OutputSpec>,
@@ -116,21 +119,31 @@ pub struct SessionPlan {
     pub duration_s: Option<f64>,
     /// Fit the video bitrate to what the destinations deliver (on unless fixed).
     pub adaptive: bool,
+    /// Deliver a scaled picture of the program and sound levels (the desktop app's preview).
+    /// With a preview a plan may have no output yet.
+    pub preview: bool,
 }
 
 impl SessionPlan {
     /// Checks the plan as a whole.
     pub fn validate(&self) -> Result<(), String> {
         self.video.validate()?;
-        if self.outputs.is_empty() {
+        if self.outputs.is_empty() && !self.preview {
             return Err(
                 "nothing to do: give at least one --to destination or --record path".into(),
             );
         }
-        if !self.scene.sources.iter().any(|s| s.input.has_video()) {
+        let Some(scene) = self.scenes.get(self.active) else {
+            return Err(format!(
+                "scene {} does not exist: the plan has {} scenes",
+                self.active + 1,
+                self.scenes.len()
+            ));
+        };
+        if !self.preview && !scene.sources.iter().any(|s| s.input.has_video()) {
             return Err(format!(
                 "scene \"{}\" has no picture source; add a screen, window, camera, image, media, text or test source",
-                self.scene.name
+                scene.name
             ));
         }
         if let Some(d) = self.duration_s
@@ -139,6 +152,11 @@ impl SessionPlan {
             return Err(format!("duration {d} is not a positive number of seconds"));
         }
         Ok(())
+    }
+
+    /// The scene shown first (a validated plan has one).
+    pub fn scene(&self) -> &Scene {
+        &self.scenes[self.active.min(self.scenes.len().saturating_sub(1))]
     }
 
     /// Every secret in the plan, for scrubbing text that might contain one.

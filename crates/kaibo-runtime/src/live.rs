@@ -1,8 +1,10 @@
 //! Runs a live session on its own thread.
 
 use kaibo_media::{Engine, EngineEvent, MediaError};
+use kaibo_model::Monitor;
 use kaibo_model::devices::find_window;
 use kaibo_model::{Command, Event, Failure, SessionPlan, SessionState, SourceKind, Summary};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -17,6 +19,7 @@ const STATS_INTERVAL: Duration = Duration::from_secs(1);
 pub struct LiveHandle {
     commands: SyncSender<Command>,
     events: Receiver<Event>,
+    monitor: Option<Arc<Monitor>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -25,14 +28,32 @@ impl LiveHandle {
     pub fn spawn(plan: SessionPlan) -> std::io::Result<Self> {
         let (commands, command_rx) = sync_channel(16);
         let (event_tx, events) = sync_channel(64);
+        let monitor = plan.preview.then(|| Arc::new(Monitor::default()));
+        let for_engine = monitor.clone();
         let thread = std::thread::Builder::new()
             .name("kaibo-live".into())
-            .spawn(move || run(plan, &command_rx, &event_tx))?;
+            .spawn(move || run(plan, for_engine, &command_rx, &event_tx))?;
         Ok(Self {
             commands,
             events,
+            monitor,
             thread: Some(thread),
         })
+    }
+
+    /// The program picture and sound levels, for a plan with `preview`.
+    pub fn monitor(&self) -> Option<&Arc<Monitor>> {
+        self.monitor.as_ref()
+    }
+
+    /// Asks the session to do something; false when it has ended or is too busy to listen.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands.try_send(command).is_ok()
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_event(&self) -> Option<Event> {
+        self.events.try_recv().ok()
     }
 
     /// A sender for commands, e.g. for a Ctrl-C handler.
@@ -78,9 +99,14 @@ fn empty_summary() -> Summary {
     }
 }
 
-fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Event>) {
+fn run(
+    plan: SessionPlan,
+    monitor: Option<Arc<Monitor>>,
+    commands: &Receiver<Command>,
+    events: &SyncSender<Event>,
+) {
     let duration = plan.duration_s.map(Duration::from_secs_f64);
-    let mut engine = match Engine::new(&plan) {
+    let mut engine = match Engine::with_monitor(&plan, monitor) {
         Ok(e) => e,
         Err(e) => {
             let _ = events.send(Event::Ended {
@@ -100,6 +126,22 @@ fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Even
     while fail.is_none() {
         match commands.try_recv() {
             Ok(Command::Stop) | Err(TryRecvError::Disconnected) => break,
+            Ok(Command::SwitchScene { index, transition }) => {
+                if let Err(e) = engine.switch_scene(index, transition) {
+                    let _ = events.try_send(Event::Notice(e.to_string()));
+                }
+                continue;
+            }
+            Ok(Command::SetAudio {
+                source,
+                gain_db,
+                muted,
+            }) => {
+                if let Err(e) = engine.set_audio(&source, gain_db, muted) {
+                    let _ = events.try_send(Event::Notice(e.to_string()));
+                }
+                continue;
+            }
             Err(TryRecvError::Empty) => {}
         }
         let mut happened: Vec<EngineEvent> = engine
@@ -173,7 +215,7 @@ fn run(plan: SessionPlan, commands: &Receiver<Command>, events: &SyncSender<Even
 
 /// Fills in the X window id of window sources given by title; says which title matched nothing.
 pub fn resolve_windows(plan: &mut SessionPlan) -> Result<(), String> {
-    for source in &mut plan.scene.sources {
+    for source in plan.scenes.iter_mut().flat_map(|s| s.sources.iter_mut()) {
         if let SourceKind::Window {
             title: Some(title),
             xid: xid @ None,

@@ -51,12 +51,14 @@ mod tests {
         for p in &platform_profiles().unwrap().platforms {
             let plan = SessionPlan {
                 canvas: Default::default(),
-                scene: Scene::from_inputs("Check", vec![SourceKind::Test]),
+                scenes: vec![Scene::from_inputs("Check", vec![SourceKind::Test])],
+                active: 0,
                 video: p.video(),
                 audio_bitrate_kbps: p.audio_kbps,
                 outputs: vec![OutputSpec::Record(dir.join(format!("{}.mkv", p.id)))],
                 duration_s: None,
                 adaptive: true,
+                preview: false,
             };
             if let Err(e) = Engine::new(&plan) {
                 panic!("profile {}: {e}", p.id);

@@ -1,0 +1,104 @@
+//! What a face watches while a session runs: the program picture and the sound levels.
+//!
+//! Streaming threads write here; the desktop app reads the newest value each frame. Nothing
+//! queues: a slow reader only ever sees the latest picture.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One scaled RGBA frame of the composed program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreviewFrame {
+    pub width: u32,
+    pub height: u32,
+    /// Tightly packed RGBA rows (`width * 4` bytes each).
+    pub rgba: Vec<u8>,
+    /// Counts frames since the session started: a reader uploads only when it changed.
+    pub seq: u64,
+}
+
+/// The loudness of one audio source, measured after its gain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AudioLevel {
+    /// [`crate::SourceKind::key`] of the source.
+    pub source: String,
+    /// Loudest channel's RMS over the last interval, dBFS (-inf for silence is clamped to -100).
+    pub rms_db: f64,
+    /// Loudest channel's peak, dBFS.
+    pub peak_db: f64,
+}
+
+/// Shared between the engine (writer) and a face (reader).
+#[derive(Debug, Default)]
+pub struct Monitor {
+    frame: Mutex<Option<PreviewFrame>>,
+    levels: Mutex<Vec<AudioLevel>>,
+    frames: AtomicU64,
+}
+
+impl Monitor {
+    /// Stores a new preview picture; returns its sequence number.
+    pub fn put_frame(&self, width: u32, height: u32, rgba: Vec<u8>) -> u64 {
+        let seq = self.frames.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Ok(mut f) = self.frame.lock() {
+            *f = Some(PreviewFrame {
+                width,
+                height,
+                rgba,
+                seq,
+            });
+        }
+        seq
+    }
+
+    /// The newest picture, when it is newer than `seen`.
+    pub fn frame_after(&self, seen: u64) -> Option<PreviewFrame> {
+        if self.frames.load(Ordering::Relaxed) <= seen {
+            return None;
+        }
+        self.frame.lock().ok()?.clone()
+    }
+
+    /// How many preview pictures arrived so far.
+    pub fn frames(&self) -> u64 {
+        self.frames.load(Ordering::Relaxed)
+    }
+
+    /// Replaces one source's level.
+    pub fn put_level(&self, level: AudioLevel) {
+        if let Ok(mut levels) = self.levels.lock() {
+            match levels.iter_mut().find(|l| l.source == level.source) {
+                Some(l) => *l = level,
+                None => levels.push(level),
+            }
+        }
+    }
+
+    /// Every source's latest level.
+    pub fn levels(&self) -> Vec<AudioLevel> {
+        self.levels.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reader_sees_only_newer_frames_and_latest_levels() {
+        let m = Monitor::default();
+        assert!(m.frame_after(0).is_none());
+        let seq = m.put_frame(2, 1, vec![0; 8]);
+        assert_eq!(m.frame_after(0).map(|f| f.seq), Some(seq));
+        assert!(m.frame_after(seq).is_none());
+        for db in [-20.0, -10.0] {
+            m.put_level(AudioLevel {
+                source: "mic".into(),
+                rms_db: db,
+                peak_db: db + 3.0,
+            });
+        }
+        assert_eq!(m.levels().len(), 1);
+        assert_eq!(m.levels()[0].rms_db, -10.0);
+    }
+}

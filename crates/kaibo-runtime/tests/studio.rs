@@ -1,0 +1,145 @@
+//! The desktop app's session: preview pictures, live scene switches (cut and fade), meters
+//! and mixer commands, on real GStreamer pipelines.
+
+use kaibo_model::{
+    Command, Layout, Monitor, Scene, SceneSource, SessionPlan, SourceKind, Transition,
+    VideoSettings,
+};
+use kaibo_runtime::LiveHandle;
+use kaibo_testkit::{TempDir, require_tool, wait_until};
+use std::path::Path;
+use std::process::Command as Process;
+use std::time::Duration;
+
+fn solid_png(dir: &Path, name: &str, color: &str) -> String {
+    let convert = require_tool("convert", "imagemagick");
+    let path = dir.join(name);
+    let status = Process::new(convert)
+        .args(["-size", "1280x720", &format!("xc:{color}")])
+        .arg(&path)
+        .status()
+        .expect("convert runs");
+    assert!(status.success(), "convert made {name}");
+    path.display().to_string()
+}
+
+fn source(name: &str, input: SourceKind) -> SceneSource {
+    SceneSource {
+        name: name.into(),
+        input,
+        layout: Some(Layout::fill(1280, 720)),
+        audio: Default::default(),
+    }
+}
+
+/// The preview pixel at a fraction of the width and height.
+fn pixel(m: &Monitor, fx: f64, fy: f64) -> Option<[u8; 3]> {
+    let f = m.frame_after(0)?;
+    let (x, y) = (
+        (f64::from(f.width) * fx) as usize,
+        (f64::from(f.height) * fy) as usize,
+    );
+    let at = (y * f.width as usize + x) * 4;
+    Some([f.rgba[at], f.rgba[at + 1], f.rgba[at + 2]])
+}
+
+fn wait_for_colour(m: &Monitor, what: &str, test: impl Fn([u8; 3]) -> bool) {
+    wait_until(Duration::from_secs(5), what, || {
+        pixel(m, 0.5, 0.25).is_some_and(&test)
+    });
+}
+
+#[test]
+fn preview_shows_each_scene_after_cut_and_fade_and_meters_follow_the_mixer() {
+    let dir = TempDir::new();
+    let blue = solid_png(dir.path(), "blue.png", "#0000ff");
+    let plan = SessionPlan {
+        canvas: Default::default(),
+        scenes: vec![
+            Scene {
+                name: "Bars".into(),
+                sources: vec![source("Bars", SourceKind::Test)],
+            },
+            Scene {
+                name: "Empty".into(),
+                sources: vec![],
+            },
+            Scene {
+                name: "Blue".into(),
+                sources: vec![source("Blue", SourceKind::Image { path: blue })],
+            },
+        ],
+        active: 0,
+        video: VideoSettings::default(),
+        audio_bitrate_kbps: 128,
+        outputs: vec![],
+        duration_s: None,
+        adaptive: false,
+        preview: true,
+    };
+    let live = LiveHandle::spawn(plan).expect("session thread starts");
+    let m = live
+        .monitor()
+        .expect("a preview plan has a monitor")
+        .clone();
+    wait_until(Duration::from_secs(10), "preview pictures", || {
+        m.frames() > 5
+    });
+    let f = m.frame_after(0).unwrap();
+    assert_eq!((f.width, f.height), (640, 360));
+    assert_eq!(f.rgba.len(), 640 * 360 * 4);
+    let bars = pixel(&m, 0.5, 0.25).unwrap();
+    assert!(
+        bars.iter().any(|c| *c > 100),
+        "the test pattern shows: {bars:?}"
+    );
+
+    assert!(live.send(Command::SwitchScene {
+        index: 1,
+        transition: Transition::Cut
+    }));
+    wait_for_colour(&m, "black after a cut to the empty scene", |p| {
+        p.iter().all(|c| *c < 20)
+    });
+    assert!(live.send(Command::SwitchScene {
+        index: 2,
+        transition: Transition::Fade { ms: 300 }
+    }));
+    wait_for_colour(&m, "blue after the fade", |p| {
+        p[2] > 200 && p[0] < 30 && p[1] < 30
+    });
+    assert!(live.send(Command::SwitchScene {
+        index: 0,
+        transition: Transition::Fade { ms: 300 }
+    }));
+    wait_for_colour(&m, "the bars again", |p| {
+        p != [0, 0, 255] && p.iter().any(|c| *c > 100)
+    });
+
+    // The test source's tone shows on its meter; muting it from the mixer silences the meter.
+    let key = SourceKind::Test.key();
+    wait_until(Duration::from_secs(5), "a level for the tone", || {
+        m.levels()
+            .iter()
+            .any(|l| l.source == key && l.rms_db > -40.0)
+    });
+    assert!(live.send(Command::SetAudio {
+        source: key.clone(),
+        gain_db: 0.0,
+        muted: true
+    }));
+    wait_until(Duration::from_secs(5), "silence once muted", || {
+        m.levels()
+            .iter()
+            .any(|l| l.source == key && l.rms_db <= -90.0)
+    });
+    assert!(live.send(Command::SwitchScene {
+        index: 7,
+        transition: Transition::Cut
+    }));
+    wait_until(
+        Duration::from_secs(5),
+        "a notice for a scene that does not exist",
+        || matches!(live.try_event(), Some(kaibo_model::Event::Notice(n)) if n.contains("no scene 8")),
+    );
+}
