@@ -11,6 +11,8 @@ const BUILD: &[&str] = &[
     "libgstreamer-plugins-base1.0-dev",
     "libasound2-dev",
     "libclang-dev",
+    // The keyring crate talks to the Secret Service over D-Bus.
+    "libdbus-1-dev",
 ];
 
 /// What running Kaibo needs.

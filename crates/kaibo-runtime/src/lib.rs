@@ -6,6 +6,8 @@ mod live;
 mod probe;
 mod profiles;
 mod scenes;
+mod sealed;
+mod store;
 
 pub use downlink::{DownlinkError, measure_downlink};
 pub use kaibo_devices::list_all as list_devices;
@@ -14,6 +16,7 @@ pub use live::{LiveHandle, resolve_windows};
 pub use probe::run_probe;
 pub use profiles::platform_profiles;
 pub use scenes::load_scene_file;
+pub use store::{KeyPlace, Store, StoreError, write_atomic};
 
 /// A failure before a session could run.
 #[derive(Debug, thiserror::Error)]
