@@ -28,6 +28,10 @@ const RUN: &[&str] = &[
     "libasound2",
     "ca-certificates",
     "fonts-noto-cjk",
+    // The window: fontconfig finds the CJK font; Mesa gives OpenGL without a GPU (llvmpipe).
+    "fontconfig",
+    "libgl1-mesa-dri",
+    "libegl-mesa0",
 ];
 
 /// What the tests and benchmarks need.
@@ -44,6 +48,8 @@ const TEST: &[&str] = &[
     "pulseaudio",
     "pulseaudio-utils",
     "libasound2-plugins",
+    // egui_kittest renders snapshots through wgpu on lavapipe (Vulkan on the CPU).
+    "mesa-vulkan-drivers",
 ];
 
 fn installed(package: &str) -> bool {

@@ -11,13 +11,25 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match args.command {
-        None => {
-            print!("{}", cli::GUIDE);
-            ExitCode::SUCCESS
-        }
+        None => window(),
         Some(cli::Command::Live(live)) => cli::live(live),
         Some(cli::Command::Devices(d)) => cli::devices(d),
         Some(cli::Command::Profiles(p)) => cli::profiles(p),
         Some(cli::Command::Probe(p)) => cli::probe(p),
+    }
+}
+
+/// `kaibo` with no arguments: the desktop window.
+fn window() -> ExitCode {
+    if let Err(e) = logging::init(None, Vec::new()) {
+        eprintln!("kaibo: warning: no log file ({e:#}); continuing");
+    }
+    match kaibo_ui::run_window(kaibo_runtime::Store::open_default()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kaibo: {e}");
+            print!("{}", cli::GUIDE);
+            ExitCode::from(1)
+        }
     }
 }

@@ -472,6 +472,11 @@ impl Engine {
                 self.state = SessionState::Reconnecting;
             } else if !working.is_empty() && working.iter().all(|s| *s == OutputState::Live) {
                 self.state = SessionState::Live;
+            } else if states.is_empty()
+                && self.built.counters.frames_encoded.load(Ordering::Relaxed) > 0
+            {
+                // A preview-only session is running once pictures flow.
+                self.state = SessionState::Live;
             }
         }
         let c = &self.built.counters;

@@ -166,6 +166,10 @@ pub(crate) fn build(
     };
     pipeline.add_many(chain.iter().filter(|e| e.parent().is_none()))?;
     gst::Element::link_many(&chain).map_err(|e| MediaError::Build(format!("video chain: {e}")))?;
+    if venc.is_none() {
+        // Nothing is encoded: the stats count composed pictures instead.
+        count_encoder(&chain[0], &counters, video.fps);
+    }
 
     // Audio: sources → mixer (with a silent bed so it always runs) → AAC → atee. Without
     // any sound source the silent bed goes straight to the encoder: no mixer thread.
@@ -279,10 +283,13 @@ fn preview_branch(
     Ok(())
 }
 
-/// Counts encoded frames and bytes, and frames missing from the encoder's input timeline.
+/// Counts frames and bytes leaving `venc`, and frames missing from its input timeline
+/// (`venc` is the encoder, or in a preview-only session the preview tee).
 fn count_encoder(venc: &gst::Element, counters: &Arc<Counters>, fps: u32) {
     let frame_ns = 1_000_000_000 / u64::from(fps.max(1));
-    if let Some(pad) = venc.static_pad("src") {
+    // A tee has request pads only: count what enters it.
+    let out = venc.static_pad("src").or_else(|| venc.static_pad("sink"));
+    if let Some(pad) = out {
         let c = Arc::clone(counters);
         pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
             if let Some(buffer) = info.buffer() {

@@ -66,7 +66,7 @@ pub struct OutputStats {
 pub struct StatsSnapshot {
     pub state: SessionState,
     pub elapsed_s: f64,
-    /// Frames encoded per second over the last interval.
+    /// Frames encoded per second over the last interval (composed, in a preview-only session).
     pub fps: f64,
     /// Encoded video bitrate over the last interval.
     pub video_kbps: f64,

@@ -8,6 +8,7 @@ mod profiles;
 mod scenes;
 mod sealed;
 mod store;
+mod sysinfo;
 
 pub use downlink::{DownlinkError, measure_downlink};
 pub use kaibo_devices::list_all as list_devices;
@@ -17,6 +18,7 @@ pub use probe::run_probe;
 pub use profiles::platform_profiles;
 pub use scenes::load_scene_file;
 pub use store::{KeyPlace, Store, StoreError, write_atomic};
+pub use sysinfo::process_cpu_seconds;
 
 /// A failure before a session could run.
 #[derive(Debug, thiserror::Error)]

@@ -240,6 +240,24 @@ pub fn frame_md5s(path: &str) -> Vec<String> {
     parse_framemd5(&String::from_utf8_lossy(&out.stdout))
 }
 
+/// Every decoded frame of the first video stream scaled to `width`×`height`, as RGB bytes:
+/// enough to tell which scene a frame shows.
+pub fn tiny_frames(path: &str, width: u32, height: u32) -> Vec<Vec<u8>> {
+    let scale = format!("scale={width}:{height}");
+    let out = run(
+        "ffmpeg",
+        "ffmpeg",
+        &[
+            "-v", "error", "-i", path, "-map", "0:v:0", "-vf", &scale, "-f", "rawvideo",
+            "-pix_fmt", "rgb24", "-",
+        ],
+    );
+    out.stdout
+        .chunks_exact((width * height * 3) as usize)
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
 fn parse_framemd5(text: &str) -> Vec<String> {
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())

@@ -1,0 +1,572 @@
+//! The app's state and what it does: the running session (preview, live, recording), scene
+//! and source edits, persistence and notifications. Drawing lives in the panel modules; media
+//! lives behind `kaibo-runtime`.
+
+use crate::i18n::{Tr, system_language};
+use eframe::egui;
+use kaibo_model::{
+    AppSettings, Command, Destination, Event, Layout, OutputSpec, Scene, SceneCollection,
+    SceneSource, Secret, SessionPlan, SessionState, SourceKind, StatsSnapshot,
+};
+use kaibo_runtime::{LiveHandle, Store, resolve_windows};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long edits settle before the preview session is rebuilt.
+const REBUILD_AFTER: Duration = Duration::from_millis(300);
+/// How long a notification stays.
+const NOTICE_FOR: Duration = Duration::from_secs(12);
+
+/// How serious a notification is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// A message for the host, shown in the corner.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub level: Level,
+    pub text: String,
+    pub at: Instant,
+}
+
+/// Which outputs the session runs besides the preview.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outputs {
+    pub live: bool,
+    pub record: bool,
+}
+
+/// The desktop app.
+pub struct KaiboApp {
+    pub(crate) store: Store,
+    pub(crate) collection: SceneCollection,
+    pub(crate) settings: AppSettings,
+    pub(crate) stream_key: Option<Secret>,
+    /// The active (program) scene.
+    pub(crate) active: usize,
+    pub(crate) selected_source: Option<usize>,
+    pub(crate) renaming: Option<(usize, String)>,
+    pub(crate) rename_focused: bool,
+    session: Option<LiveHandle>,
+    running: Outputs,
+    pub(crate) wanted: Outputs,
+    /// Set when the scenes changed in a way the running session cannot follow.
+    rebuild_at: Option<Instant>,
+    /// While live, structural edits wait for the host to apply them.
+    pub(crate) pending_apply: bool,
+    /// The last attempt failed; wait for a change before trying again.
+    blocked: bool,
+    pub(crate) state: SessionState,
+    pub(crate) stats: Option<StatsSnapshot>,
+    pub(crate) live_since: Option<Instant>,
+    pub(crate) recording_path: Option<PathBuf>,
+    pub(crate) notices: Vec<Notice>,
+    pub(crate) preview: Option<egui::TextureHandle>,
+    preview_seq: u64,
+    pub(crate) show_settings: bool,
+    pub(crate) settings_form: crate::settings_panel::Form,
+    pub(crate) add_form: crate::sources_panel::AddForm,
+    pub(crate) cpu: crate::stats_panel::CpuMeter,
+    /// Frames the UI drew; tests and benchmarks read it.
+    pub frames_drawn: u64,
+    /// When false no session runs (snapshot tests of the panels alone).
+    sessions_enabled: bool,
+}
+
+impl KaiboApp {
+    /// Loads the saved scenes and settings (defaults when there are none or they are broken,
+    /// with a notice) and starts the preview on the first frame.
+    pub fn new(store: Store) -> Self {
+        let mut notices = Vec::new();
+        let mut note = |text: String| {
+            notices.push(Notice {
+                level: Level::Error,
+                text,
+                at: Instant::now(),
+            })
+        };
+        let settings = store.load_settings().unwrap_or_else(|e| {
+            note(e.to_string());
+            None
+        });
+        let settings = settings.unwrap_or_default();
+        let tr = Tr(settings.language.unwrap_or_else(system_language));
+        let collection = store
+            .load_scenes()
+            .unwrap_or_else(|e| {
+                note(e.to_string());
+                None
+            })
+            .unwrap_or_else(|| default_collection(tr));
+        let stream_key = store.stream_key().unwrap_or_else(|e| {
+            note(e.to_string());
+            None
+        });
+        let settings_form = crate::settings_panel::Form::from_settings(&settings);
+        Self {
+            store,
+            collection,
+            settings,
+            stream_key,
+            active: 0,
+            selected_source: None,
+            renaming: None,
+            rename_focused: false,
+            session: None,
+            running: Outputs::default(),
+            wanted: Outputs::default(),
+            rebuild_at: None,
+            pending_apply: false,
+            blocked: false,
+            state: SessionState::Idle,
+            stats: None,
+            live_since: None,
+            recording_path: None,
+            notices,
+            preview: None,
+            preview_seq: 0,
+            show_settings: false,
+            settings_form,
+            add_form: Default::default(),
+            cpu: Default::default(),
+            frames_drawn: 0,
+            sessions_enabled: true,
+        }
+    }
+
+    /// An app that draws its panels but runs no session: for snapshots of the layout.
+    pub fn without_sessions(store: Store) -> Self {
+        let mut app = Self::new(store);
+        app.sessions_enabled = false;
+        app
+    }
+
+    /// The interface language in effect.
+    pub fn tr(&self) -> Tr {
+        Tr(self.settings.language.unwrap_or_else(system_language))
+    }
+
+    pub fn scenes(&self) -> &SceneCollection {
+        &self.collection
+    }
+
+    pub fn active_scene(&self) -> usize {
+        self.active
+    }
+
+    pub fn state(&self) -> SessionState {
+        self.state
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.running.live
+    }
+
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+
+    /// Preview pictures received so far.
+    pub fn preview_frames(&self) -> u64 {
+        self.preview_seq
+    }
+
+    pub(crate) fn notify(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        match level {
+            Level::Error => log::error!("{text}"),
+            Level::Warn => log::warn!("{text}"),
+            Level::Info => log::info!("{text}"),
+        }
+        self.notices.push(Notice {
+            level,
+            text,
+            at: Instant::now(),
+        });
+    }
+
+    /// Shows an error notification.
+    pub fn notify_error(&mut self, text: impl Into<String>) {
+        self.notify(Level::Error, text);
+    }
+
+    pub(crate) fn save_scenes(&mut self) {
+        if let Err(e) = self.store.save_scenes(&self.collection) {
+            self.notify(Level::Error, e.to_string());
+        }
+    }
+
+    pub(crate) fn save_settings(&mut self) {
+        if let Err(e) = self.store.save_settings(&self.settings) {
+            self.notify(Level::Error, e.to_string());
+        }
+    }
+
+    /// The scenes changed in a way that needs the session rebuilt: saved now, rebuilt soon
+    /// (while live, only when the host applies it).
+    pub(crate) fn scenes_changed(&mut self) {
+        self.save_scenes();
+        self.blocked = false;
+        if self.running.live || self.running.record {
+            self.pending_apply = true;
+        } else {
+            self.rebuild_at = Some(Instant::now() + REBUILD_AFTER);
+        }
+    }
+
+    /// Rebuilds the session now with the current scenes (the stream restarts briefly).
+    pub(crate) fn apply_now(&mut self) {
+        self.pending_apply = false;
+        self.blocked = false;
+        self.rebuild_at = Some(Instant::now());
+    }
+
+    /// Shows scene `index` on the program, with the transition from the settings.
+    pub fn switch_to(&mut self, index: usize) {
+        if index >= self.collection.scenes.len() || index == self.active {
+            return;
+        }
+        if self.pending_apply {
+            // The session does not know the edited scenes yet.
+            self.notify(
+                Level::Warn,
+                self.tr().t(
+                    "Apply your scene changes first: the running session still has the old scenes",
+                    "请先应用场景修改：当前直播仍在使用修改前的场景",
+                ),
+            );
+            return;
+        }
+        self.active = index;
+        self.selected_source = None;
+        let transition = self.settings.transition();
+        if self.rebuild_at.is_some() {
+            // The session being rebuilt starts on the active scene.
+            return;
+        }
+        if let Some(s) = &self.session {
+            s.send(Command::SwitchScene { index, transition });
+        }
+    }
+
+    /// Go Live (or stop streaming) with the destination from the settings.
+    pub fn set_live(&mut self, live: bool) {
+        if live && self.destination().is_err() {
+            let e = self.destination().err().unwrap_or_default();
+            self.notify(Level::Error, e);
+            self.show_settings = true;
+            return;
+        }
+        self.wanted.live = live;
+        self.blocked = false;
+    }
+
+    /// Start or stop the local recording.
+    pub fn set_recording(&mut self, record: bool) {
+        self.wanted.record = record;
+        self.blocked = false;
+    }
+
+    /// The RTMP destination from the settings and the saved key.
+    pub(crate) fn destination(&self) -> Result<Destination, String> {
+        let tr = self.tr();
+        let url = self.settings.server_url.trim().trim_end_matches('/');
+        if url.is_empty() {
+            return Err(tr
+                .t(
+                    "No destination yet: enter the push server URL and stream key in Settings",
+                    "尚未设置推流地址：请在“设置”中填写推流服务器地址和推流码",
+                )
+                .into());
+        }
+        let key = self
+            .stream_key
+            .as_ref()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| {
+                tr.t(
+                    "No stream key yet: paste the stream key in Settings",
+                    "尚未设置推流码：请在“设置”中粘贴推流码",
+                )
+                .to_string()
+            })?;
+        Destination::parse(&format!("{url}/{}", key.expose())).map_err(|e| e.to_string())
+    }
+
+    fn recording_file(&self) -> PathBuf {
+        let folder = self.settings.recording_folder.clone().unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+            let videos = home.join("Videos");
+            if videos.is_dir() { videos } else { home }
+        });
+        folder.join(format!("kaibo-{}.mkv", timestamp()))
+    }
+
+    /// The plan for the current scenes with the wanted outputs.
+    fn plan(&mut self) -> Result<SessionPlan, String> {
+        let mut outputs = Vec::new();
+        if self.wanted.live {
+            outputs.push(OutputSpec::Rtmp(self.destination()?));
+        }
+        if self.wanted.record {
+            let path = self.recording_file();
+            self.recording_path = Some(path.clone());
+            outputs.push(OutputSpec::Record(path));
+        }
+        let mut plan = SessionPlan {
+            canvas: self.collection.canvas,
+            scenes: self.collection.scenes.clone(),
+            active: self
+                .active
+                .min(self.collection.scenes.len().saturating_sub(1)),
+            video: self.settings.video,
+            audio_bitrate_kbps: 128,
+            outputs,
+            duration_s: None,
+            adaptive: true,
+            preview: true,
+        };
+        resolve_windows(&mut plan)?;
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// Once per frame: keeps the session in line with what the host wants, reads its events
+    /// and the newest preview picture.
+    pub fn tick(&mut self, ctx: &egui::Context) {
+        self.frames_drawn += 1;
+        self.read_events();
+        let due = self.rebuild_at.is_some_and(|t| Instant::now() >= t);
+        let outputs_changed = self.running != self.wanted;
+        if self.sessions_enabled
+            && !self.blocked
+            && (self.session.is_none() || due || outputs_changed)
+        {
+            self.restart();
+        }
+        self.upload_preview(ctx);
+        self.notices.retain(|n| n.at.elapsed() < NOTICE_FOR);
+        self.cpu.sample();
+    }
+
+    fn restart(&mut self) {
+        self.rebuild_at = None;
+        // Stop the old session first: it holds the capture devices the new one opens.
+        if let Some(old) = self.session.take() {
+            drop(old);
+            self.read_ended();
+        }
+        if self.collection.scenes.is_empty() {
+            self.collection.scenes.push(Scene {
+                name: self.tr().t("Scene 1", "场景 1").into(),
+                sources: vec![],
+            });
+        }
+        let plan = match self.plan() {
+            Ok(p) => p,
+            Err(e) => return self.give_up(e),
+        };
+        match LiveHandle::spawn(plan) {
+            Ok(h) => {
+                if self.wanted.live && !self.running.live {
+                    self.live_since = Some(Instant::now());
+                }
+                if !self.wanted.live {
+                    self.live_since = None;
+                }
+                self.running = self.wanted;
+                self.session = Some(h);
+                self.state = SessionState::Starting;
+            }
+            Err(e) => self.give_up(format!("could not start the session thread: {e}")),
+        }
+    }
+
+    fn give_up(&mut self, error: String) {
+        self.notify(Level::Error, error);
+        self.blocked = true;
+        self.wanted = Outputs::default();
+        self.running = Outputs::default();
+        self.live_since = None;
+        self.state = SessionState::Failed;
+    }
+
+    fn read_ended(&mut self) {
+        self.stats = None;
+        self.state = SessionState::Stopped;
+    }
+
+    fn read_events(&mut self) {
+        let mut ended = None;
+        while let Some(event) = self.session.as_ref().and_then(LiveHandle::try_event) {
+            match event {
+                Event::State(s) => self.state = s,
+                Event::Stats(s) => {
+                    self.state = s.state;
+                    self.stats = Some(s);
+                }
+                Event::Notice(text) => self.notify(Level::Warn, text),
+                Event::OutputFailed { target, failure } => {
+                    self.notify(Level::Error, format!("{target}: {}", failure.message))
+                }
+                Event::Reconnecting {
+                    target,
+                    attempt,
+                    in_s,
+                    ..
+                } => {
+                    let tr = self.tr();
+                    let text = match tr.lang() {
+                        kaibo_model::Language::Zh => {
+                            format!("{target}：{in_s:.0} 秒后重连（第 {attempt} 次）")
+                        }
+                        kaibo_model::Language::En => {
+                            format!("{target}: reconnecting in {in_s:.0} s (attempt {attempt})")
+                        }
+                    };
+                    self.notify(Level::Warn, text);
+                }
+                Event::Ended { failure, .. } => {
+                    ended = Some(failure);
+                    break;
+                }
+            }
+        }
+        if let Some(failure) = ended {
+            self.session = None;
+            self.read_ended();
+            if let Some(f) = failure {
+                // A failed stream or recording is not retried on its own; the preview is.
+                self.notify(Level::Error, f.message);
+                self.wanted = Outputs::default();
+                self.live_since = None;
+                if self.running == Outputs::default() {
+                    self.blocked = true;
+                }
+                self.running = Outputs::default();
+            }
+        }
+    }
+
+    fn upload_preview(&mut self, ctx: &egui::Context) {
+        let Some(monitor) = self.session.as_ref().and_then(|s| s.monitor()) else {
+            return;
+        };
+        let Some(frame) = monitor.frame_after(self.preview_seq) else {
+            return;
+        };
+        self.preview_seq = frame.seq;
+        let image = egui::ColorImage::from_rgba_unmultiplied(
+            [frame.width as usize, frame.height as usize],
+            &frame.rgba,
+        );
+        match &mut self.preview {
+            Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+            None => {
+                self.preview =
+                    Some(ctx.load_texture("program-preview", image, egui::TextureOptions::LINEAR));
+            }
+        }
+    }
+
+    /// Latest sound levels, by source key.
+    pub(crate) fn levels(&self) -> Vec<kaibo_model::AudioLevel> {
+        self.session
+            .as_ref()
+            .and_then(|s| s.monitor())
+            .map(|m| m.levels())
+            .unwrap_or_default()
+    }
+
+    /// Sends a gain/mute change to the session (no rebuild).
+    pub(crate) fn send_audio(&self, source: &SourceKind, gain_db: f64, muted: bool) {
+        if let Some(s) = &self.session {
+            s.send(Command::SetAudio {
+                source: source.key(),
+                gain_db,
+                muted,
+            });
+        }
+    }
+
+    /// Adds a source to the active scene and selects it.
+    pub fn add_source(&mut self, name: String, input: SourceKind) {
+        let canvas = self.collection.canvas;
+        let Some(scene) = self.collection.scenes.get_mut(self.active) else {
+            return;
+        };
+        // Give it the place the default arrangement would, made explicit so it can be edited.
+        let mut probe = scene.clone();
+        probe.sources.push(SceneSource {
+            name: name.clone(),
+            input: input.clone(),
+            layout: None,
+            audio: Default::default(),
+        });
+        let layout: Option<Layout> = probe.resolved_layouts(canvas).pop().flatten();
+        scene.sources.push(SceneSource {
+            name,
+            input,
+            layout,
+            audio: Default::default(),
+        });
+        self.selected_source = Some(scene.sources.len() - 1);
+        self.scenes_changed();
+    }
+
+    /// Stops everything (the window is closing).
+    pub fn shutdown(&mut self) {
+        self.session.take();
+    }
+}
+
+impl Drop for KaiboApp {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The collection a first start shows: one scene with the screen.
+pub fn default_collection(tr: Tr) -> SceneCollection {
+    SceneCollection {
+        version: 1,
+        canvas: Default::default(),
+        scenes: vec![Scene {
+            name: tr.t("Scene 1", "场景 1").into(),
+            sources: vec![SceneSource {
+                name: tr.t("Screen", "屏幕").into(),
+                input: SourceKind::Screen { display: None },
+                layout: None,
+                audio: Default::default(),
+            }],
+        }],
+    }
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC, for file names.
+fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

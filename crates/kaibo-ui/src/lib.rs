@@ -1,0 +1,59 @@
+//! The Kaibo desktop window (eframe/egui, glow renderer).
+//!
+//! No media code lives here: the window edits scene collections and settings and drives a
+//! session through `kaibo-runtime` (preview, scene switches, mixer, Go Live, recording).
+
+mod app;
+mod fonts;
+mod i18n;
+mod scenes_panel;
+mod settings_panel;
+mod sources_panel;
+mod stats_panel;
+mod view;
+
+pub use app::{KaiboApp, Level, Notice, default_collection};
+pub use fonts::{FontFile, find_cjk_font, install_cjk};
+pub use i18n::{Tr, system_language};
+
+use eframe::egui;
+use kaibo_runtime::Store;
+
+/// Why the window could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    #[error(
+        "could not open the Kaibo window: {0}. Kaibo needs a desktop session (DISPLAY or WAYLAND_DISPLAY) with OpenGL 2+ (Mesa's llvmpipe works); for streaming without a window use `kaibo live`"
+    )]
+    Window(String),
+}
+
+/// Sets the app's look: CJK font (with a notice when missing) and a readable size.
+pub fn setup_context(ctx: &egui::Context, app: &mut KaiboApp) {
+    if let Err(e) = install_cjk(ctx) {
+        app.notify_error(e);
+    }
+}
+
+/// Opens the window and runs until it is closed.
+pub fn run_window(store: Store) -> Result<(), UiError> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Kaibo")
+            .with_app_id("kaibo")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([900.0, 600.0]),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Kaibo",
+        options,
+        Box::new(move |cc| {
+            let mut app = KaiboApp::new(store);
+            setup_context(&cc.egui_ctx, &mut app);
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| UiError::Window(e.to_string()))
+}

@@ -1,0 +1,210 @@
+//! The window's layout: top bar (Go Live, Record, live indicator), scenes and sources on the
+//! left, the preview in the middle, properties and stats on the right, the mixer below,
+//! notifications in the corner.
+
+use crate::app::{KaiboApp, Level};
+use eframe::egui;
+use kaibo_model::SessionState;
+
+impl KaiboApp {
+    /// Draws the whole window and handles its input.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.tick(&ctx);
+        self.hotkeys(&ctx);
+        egui::Panel::top("top-bar").show(ui, |ui| self.top_bar(ui));
+        egui::Panel::bottom("mixer")
+            .resizable(true)
+            .default_size(120.0)
+            .show(ui, |ui| self.mixer(ui));
+        egui::Panel::left("scenes-sources")
+            .resizable(true)
+            .default_size(260.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.scenes_panel(ui);
+                    ui.separator();
+                    self.sources_panel(ui);
+                });
+            });
+        egui::Panel::right("properties-stats")
+            .resizable(true)
+            .default_size(250.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.stats_panel(ui);
+                    ui.separator();
+                    self.properties_panel(ui);
+                });
+            });
+        egui::CentralPanel::default().show(ui, |ui| self.preview_panel(ui));
+        if self.show_settings {
+            self.settings_window(&ctx);
+        }
+        self.notices_area(&ctx);
+        // The preview runs at the session's frame rate; keep drawing while it does.
+        ctx.request_repaint_after(std::time::Duration::from_millis(33));
+    }
+
+    fn hotkeys(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        use egui::Key::*;
+        let keys = [Num1, Num2, Num3, Num4, Num5, Num6, Num7, Num8, Num9];
+        let pressed = ctx.input(|i| keys.iter().position(|k| i.key_pressed(*k)));
+        if let Some(index) = pressed {
+            self.switch_to(index);
+        }
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        let tr = self.tr();
+        ui.horizontal(|ui| {
+            ui.heading("Kaibo 开播");
+            ui.separator();
+            let live = self.wanted.live;
+            let label = if live {
+                tr.t("Stop streaming", "结束直播")
+            } else {
+                tr.t("Go Live", "开始直播")
+            };
+            let button = egui::Button::new(egui::RichText::new(label).strong()).fill(if live {
+                egui::Color32::from_rgb(90, 90, 90)
+            } else {
+                egui::Color32::from_rgb(200, 40, 40)
+            });
+            if ui.add(button).clicked() {
+                self.set_live(!live);
+            }
+            let mut record = self.wanted.record;
+            if ui
+                .toggle_value(&mut record, tr.t("● Record", "● 录制"))
+                .clicked()
+            {
+                self.set_recording(record);
+            }
+            ui.separator();
+            self.live_indicator(ui);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button(tr.t("Settings", "设置")).clicked() {
+                    self.show_settings = !self.show_settings;
+                }
+                if self.pending_apply
+                    && ui
+                        .button(tr.t(
+                            "Apply scene changes (stream restarts briefly)",
+                            "应用场景修改（直播会短暂重连）",
+                        ))
+                        .clicked()
+                {
+                    self.apply_now();
+                }
+            });
+        });
+    }
+
+    fn live_indicator(&self, ui: &mut egui::Ui) {
+        let tr = self.tr();
+        let (text, color) = match (self.is_live(), self.state) {
+            (true, SessionState::Live) => {
+                let secs = self.live_since.map_or(0, |t| t.elapsed().as_secs());
+                (
+                    format!(
+                        "● {} {:02}:{:02}:{:02}",
+                        tr.t("LIVE", "直播中"),
+                        secs / 3600,
+                        secs / 60 % 60,
+                        secs % 60
+                    ),
+                    egui::Color32::from_rgb(230, 50, 50),
+                )
+            }
+            (true, SessionState::Reconnecting) => (
+                tr.t("● Reconnecting…", "● 正在重连…").into(),
+                egui::Color32::from_rgb(230, 160, 30),
+            ),
+            (true, _) => (
+                tr.t("● Connecting…", "● 正在连接…").into(),
+                egui::Color32::from_rgb(230, 160, 30),
+            ),
+            (false, _) => (
+                tr.t("Off air", "未开播").into(),
+                ui.visuals().weak_text_color(),
+            ),
+        };
+        ui.colored_label(color, egui::RichText::new(text).strong());
+        if self.wanted.record {
+            ui.colored_label(
+                egui::Color32::from_rgb(230, 50, 50),
+                tr.t("● Recording", "● 录制中"),
+            )
+            .on_hover_text(
+                self.recording_path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+
+    fn preview_panel(&mut self, ui: &mut egui::Ui) {
+        let tr = self.tr();
+        let Some(texture) = self.preview.clone() else {
+            ui.centered_and_justified(|ui| {
+                ui.label(tr.t("Starting the preview…", "正在启动预览…"));
+            });
+            return;
+        };
+        let avail = ui.available_size();
+        let size = texture.size_vec2();
+        let scale = (avail.x / size.x).min(avail.y / size.y).max(0.01);
+        let shown = size * scale;
+        let response = ui
+            .centered_and_justified(|ui| {
+                ui.add(egui::Image::new((texture.id(), shown)).sense(egui::Sense::click_and_drag()))
+            })
+            .inner;
+        self.drag_in_preview(ui, &response);
+    }
+
+    fn notices_area(&mut self, ctx: &egui::Context) {
+        if self.notices.is_empty() {
+            return;
+        }
+        let mut dismiss = None;
+        egui::Area::new(egui::Id::unique("kaibo-notices"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -140.0))
+            .show(ctx, |ui| {
+                for (i, n) in self.notices.iter().enumerate().rev().take(4) {
+                    let color = match n.level {
+                        Level::Error => egui::Color32::from_rgb(120, 20, 20),
+                        Level::Warn => egui::Color32::from_rgb(110, 80, 10),
+                        Level::Info => egui::Color32::from_rgb(30, 60, 100),
+                    };
+                    egui::Frame::popup(ui.style()).fill(color).show(ui, |ui| {
+                        ui.set_max_width(420.0);
+                        ui.horizontal(|ui| {
+                            ui.label(egui::RichText::new(&n.text).color(egui::Color32::WHITE));
+                            if ui.small_button("×").clicked() {
+                                dismiss = Some(i);
+                            }
+                        });
+                    });
+                }
+            });
+        if let Some(i) = dismiss {
+            self.notices.remove(i);
+        }
+    }
+}
+
+impl eframe::App for KaiboApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.shutdown();
+    }
+}
