@@ -67,7 +67,7 @@ impl KaiboApp {
                             .desired_width(280.0),
                     );
                     ui.end_row();
-                    ui.label(tr.t("Platform", "平台"));
+                    let label = ui.label(tr.t("Platform", "平台"));
                     let profiles = kaibo_runtime::platform_profiles()
                         .map(|p| p.platforms.clone())
                         .unwrap_or_default();
@@ -88,14 +88,16 @@ impl KaiboApp {
                                     f.settings.video = p.video();
                                 }
                             }
-                        });
+                        })
+                        .response
+                        .labelled_by(label.id);
                     ui.end_row();
                 });
                 ui.separator();
                 ui.heading(tr.t("Video", "视频"));
                 egui::Grid::new("video-grid").num_columns(2).show(ui, |ui| {
                     let v = &mut f.settings.video;
-                    ui.label(tr.t("Resolution", "分辨率"));
+                    let label = ui.label(tr.t("Resolution", "分辨率"));
                     egui::ComboBox::from_id_salt("resolution")
                         .selected_text(format!("{}×{}", v.width, v.height))
                         .show_ui(ui, |ui| {
@@ -110,16 +112,20 @@ impl KaiboApp {
                                     (v.width, v.height) = (*w, *h);
                                 }
                             }
-                        });
+                        })
+                        .response
+                        .labelled_by(label.id);
                     ui.end_row();
-                    ui.label(tr.t("Frame rate", "帧率"));
+                    let label = ui.label(tr.t("Frame rate", "帧率"));
                     egui::ComboBox::from_id_salt("fps")
                         .selected_text(format!("{} fps", v.fps))
                         .show_ui(ui, |ui| {
                             for r in FRAME_RATES {
                                 ui.selectable_value(&mut v.fps, *r, format!("{r} fps"));
                             }
-                        });
+                        })
+                        .response
+                        .labelled_by(label.id);
                     ui.end_row();
                     ui.label(tr.t("Bitrate", "码率"));
                     ui.add(
@@ -128,7 +134,7 @@ impl KaiboApp {
                             .suffix(" kbps"),
                     );
                     ui.end_row();
-                    ui.label(tr.t("Encoder", "编码器"));
+                    let label = ui.label(tr.t("Encoder", "编码器"));
                     egui::ComboBox::from_id_salt("encoder")
                         .selected_text(format!("{:?}", v.encoder))
                         .show_ui(ui, |ui| {
@@ -143,7 +149,9 @@ impl KaiboApp {
                                 EncoderChoice::OpenH264,
                                 "OpenH264",
                             );
-                        });
+                        })
+                        .response
+                        .labelled_by(label.id);
                     ui.end_row();
                 });
                 ui.separator();
@@ -175,7 +183,7 @@ impl KaiboApp {
                         );
                     });
                     ui.end_row();
-                    ui.label(tr.t("Language", "语言"));
+                    let label = ui.label(tr.t("Language", "语言"));
                     egui::ComboBox::from_id_salt("language")
                         .selected_text(match f.settings.language {
                             None => tr.t("System", "跟随系统"),
@@ -198,7 +206,9 @@ impl KaiboApp {
                                 Some(Language::En),
                                 "English",
                             );
-                        });
+                        })
+                        .response
+                        .labelled_by(label.id);
                     ui.end_row();
                 });
                 ui.separator();

@@ -42,7 +42,7 @@ impl KaiboApp {
                 let mut v = visible;
                 if source.input.has_video()
                     && ui
-                        .checkbox(&mut v, "")
+                        .add(egui::Checkbox::without_text(&mut v))
                         .on_hover_text(tr.t("Show / hide", "显示 / 隐藏"))
                         .changed()
                 {
@@ -286,21 +286,23 @@ impl KaiboApp {
             .num_columns(2)
             .show(ui, |ui| {
                 let (w, h) = (canvas.width as i32, canvas.height as i32);
-                ui.label("X");
-                ui.add(egui::DragValue::new(&mut l.x).range(-w..=w));
-                ui.end_row();
-                ui.label("Y");
-                ui.add(egui::DragValue::new(&mut l.y).range(-h..=h));
-                ui.end_row();
-                ui.label(tr.t("Width", "宽"));
-                ui.add(egui::DragValue::new(&mut l.width).range(2..=canvas.width * 2));
-                ui.end_row();
-                ui.label(tr.t("Height", "高"));
-                ui.add(egui::DragValue::new(&mut l.height).range(2..=canvas.height * 2));
-                ui.end_row();
-                ui.label(tr.t("Opacity", "不透明度"));
-                ui.add(egui::Slider::new(&mut l.opacity, 0.0..=1.0));
-                ui.end_row();
+                let row = |ui: &mut egui::Ui, name: &str, widget: egui::DragValue<'_>| {
+                    let label = ui.label(name);
+                    ui.add(widget).labelled_by(label.id);
+                    ui.end_row();
+                };
+                row(ui, "X", egui::DragValue::new(&mut l.x).range(-w..=w));
+                row(ui, "Y", egui::DragValue::new(&mut l.y).range(-h..=h));
+                row(
+                    ui,
+                    tr.t("Width", "宽"),
+                    egui::DragValue::new(&mut l.width).range(2..=canvas.width * 2),
+                );
+                row(
+                    ui,
+                    tr.t("Height", "高"),
+                    egui::DragValue::new(&mut l.height).range(2..=canvas.height * 2),
+                );
                 let Crop {
                     left,
                     right,
@@ -313,10 +315,12 @@ impl KaiboApp {
                     (tr.t("Crop top", "上裁剪"), top),
                     (tr.t("Crop bottom", "下裁剪"), bottom),
                 ] {
-                    ui.label(name);
-                    ui.add(egui::DragValue::new(v).range(0..=4000));
-                    ui.end_row();
+                    row(ui, name, egui::DragValue::new(v).range(0..=4000));
                 }
+                let label = ui.label(tr.t("Opacity", "不透明度"));
+                ui.add(egui::Slider::new(&mut l.opacity, 0.0..=1.0).show_value(false))
+                    .labelled_by(label.id);
+                ui.end_row();
             });
         if l != before {
             l.width = l.width.max(2) & !1;

@@ -170,7 +170,11 @@ impl KaiboApp {
                     egui::ProgressBar::new(fill)
                         .desired_width(220.0)
                         .fill(color)
-                        .text(format!("{db:.0} dB")),
+                        .text(if level.is_some() {
+                            format!("{db:.0} dB")
+                        } else {
+                            "—".to_string()
+                        }),
                 )
                 .on_hover_text(tr.t(
                     "Peak level. Keep speech around -12 dB; red means it clips",
