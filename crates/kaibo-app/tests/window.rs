@@ -18,8 +18,8 @@ input = { kind = "test" }
 fn open_window(x: &Xvfb, lang: &str) -> (Vec<u8>, String) {
     let xdotool = require_tool("xdotool", "xdotool");
     let config = TempDir::new();
-    std::fs::create_dir_all(config.path().join("kaibo")).unwrap();
-    std::fs::write(config.path().join("kaibo/scenes.toml"), SCENES).unwrap();
+    std::fs::create_dir_all(config.path().join("kaibo")).expect("make the config folder");
+    std::fs::write(config.path().join("kaibo/scenes.toml"), SCENES).expect("write scenes.toml");
     let stderr = config.path().join("stderr.txt");
     let mut child = Command::new(env!("CARGO_BIN_EXE_kaibo"))
         .env("DISPLAY", x.display())
@@ -29,7 +29,7 @@ fn open_window(x: &Xvfb, lang: &str) -> (Vec<u8>, String) {
         .env("LANG", lang)
         .env("LC_ALL", lang)
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr).unwrap())
+        .stderr(std::fs::File::create(&stderr).expect("create the stderr file"))
         .spawn()
         .expect("kaibo starts");
     wait_until(Duration::from_secs(30), "a window titled Kaibo", || {
@@ -43,7 +43,7 @@ fn open_window(x: &Xvfb, lang: &str) -> (Vec<u8>, String) {
     std::thread::sleep(Duration::from_secs(6));
     let shot = x.screenshot_rgb();
     assert!(
-        child.try_wait().unwrap().is_none(),
+        child.try_wait().expect("kaibo status").is_none(),
         "kaibo exited early: {}",
         std::fs::read_to_string(&stderr).unwrap_or_default()
     );

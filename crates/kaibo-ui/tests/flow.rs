@@ -74,7 +74,7 @@ fn a_host_builds_a_scene_goes_live_switches_and_stops() {
             transition: kaibo_model::TransitionKind::Cut,
             ..Default::default()
         })
-        .unwrap();
+        .expect("save settings");
     store.save_stream_key(&Secret::new(key)).unwrap();
     store
         .save_scenes(&SceneCollection {

@@ -29,7 +29,7 @@ fn blessed(lang: Language) -> (Harness<'static, KaiboApp>, TempDir) {
             server_url: "rtmp://push.example.com/live".into(),
             ..Default::default()
         })
-        .unwrap();
+        .expect("save settings");
     store
         .save_scenes(&SceneCollection {
             version: 1,
@@ -70,7 +70,7 @@ fn blessed(lang: Language) -> (Harness<'static, KaiboApp>, TempDir) {
                 },
             ],
         })
-        .unwrap();
+        .expect("save scenes");
     let app = KaiboApp::without_sessions(store);
     let harness = Harness::builder()
         .with_size([1280.0, 800.0])
