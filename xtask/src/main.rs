@@ -4,6 +4,7 @@
 //! install the system packages everything else needs.
 
 mod bench;
+mod bench_app;
 mod install;
 
 use std::process::{Command, ExitCode};
@@ -13,6 +14,7 @@ usage: cargo xtask <task>
   run [-- ARGS]       install system packages, build release, start kaibo with ARGS
   test                install test components, run fmt, clippy and the whole test suite
   bench engine|fanout|abr|probe [--rounds N] [--seconds S]
+  bench switch|ui
                       engine: kaibo vs gst-launch vs ffmpeg; fanout: 1 vs 3 destinations;
                       abr: shaped link 6→1.5→6 Mbit/s; probe: verdicts on shaped links
   install [build|run|test]...
@@ -24,7 +26,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
-        Some("bench") => bench::main(&args[1..]),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some(what @ ("switch" | "ui")) => bench_app::main(what),
+            _ => bench::main(&args[1..]),
+        },
         Some("install") => {
             let groups: Vec<&str> = args[1..].iter().map(String::as_str).collect();
             install::ensure(if groups.is_empty() {

@@ -51,6 +51,22 @@ pub enum EngineEvent {
     },
     /// Every source ended (only clips and tests end by themselves).
     Finished,
+    /// [`Waker::wake`] was called: a command is waiting.
+    Woken,
+}
+
+/// Wakes an engine waiting in [`Engine::poll`], so a command is handled at once.
+#[derive(Clone, Debug)]
+pub struct Waker(gst::Bus);
+
+impl Waker {
+    pub fn wake(&self) {
+        let _ = self
+            .0
+            .post(gst::message::Application::new(gst::Structure::new_empty(
+                "kaibo-wake",
+            )));
+    }
 }
 
 /// A live session's engine.
@@ -127,6 +143,11 @@ impl Engine {
     /// The program picture and sound levels (plans with `preview`).
     pub fn monitor(&self) -> Option<Arc<Monitor>> {
         self.built.monitor.clone()
+    }
+
+    /// A handle that interrupts [`Engine::poll`] from another thread.
+    pub fn waker(&self) -> Option<Waker> {
+        self.built.pipeline.bus().map(Waker)
     }
 
     /// The scene shown now.
@@ -324,6 +345,7 @@ impl Engine {
                 None
             }
             MessageView::Eos(_) => Some(EngineEvent::Finished),
+            MessageView::Application(_) => Some(EngineEvent::Woken),
             MessageView::Element(e) => {
                 self.meter(msg, e.structure()?);
                 None

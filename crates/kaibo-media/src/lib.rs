@@ -12,7 +12,7 @@ mod rtmp_link;
 mod sources;
 mod tcp_queue;
 
-pub use engine::{Engine, EngineEvent, init};
+pub use engine::{Engine, EngineEvent, Waker, init};
 pub use error::{FailureKind, MediaError};
 pub use pipeline::preview_size;
 pub use probe::{UplinkMeasure, probe_uplink};

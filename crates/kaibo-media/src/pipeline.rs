@@ -19,9 +19,10 @@ use crate::rtmp_link::RtmpLink;
 use crate::sources::{audio_caps, capsfilter, i420_caps, make};
 use gst::prelude::*;
 use kaibo_model::{Monitor, OutputSpec, SessionPlan};
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Counters updated from streaming threads, read by the stats snapshot.
 #[derive(Default, Debug)]
@@ -260,6 +261,21 @@ fn preview_branch(
         .sync(false)
         .build();
     sink.set_property("async", false);
+    // When each picture left the compositor, by timestamp: the preview reports that time,
+    // not the time after the scaling below.
+    let composed: Arc<Mutex<VecDeque<(u64, Instant)>>> = Arc::default();
+    if let Some(pad) = ptee.static_pad("sink") {
+        let composed = Arc::clone(&composed);
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let (Some(pts), Ok(mut c)) = (info.buffer().and_then(|b| b.pts()), composed.lock()) {
+                if c.len() >= 16 {
+                    c.pop_front();
+                }
+                c.push_back((pts.nseconds(), Instant::now()));
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
     let monitor = Arc::clone(monitor);
     sink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
@@ -269,7 +285,13 @@ fn preview_branch(
                     && let Ok(map) = buffer.map_readable()
                     && map.len() >= (w * h * 4) as usize
                 {
-                    monitor.put_frame(w, h, map[..(w * h * 4) as usize].to_vec());
+                    let pts = buffer.pts().map(|t| t.nseconds());
+                    let at = composed
+                        .lock()
+                        .ok()
+                        .and_then(|c| c.iter().find(|(p, _)| Some(*p) == pts).map(|(_, t)| *t))
+                        .unwrap_or_else(Instant::now);
+                    monitor.put_frame(w, h, map[..(w * h * 4) as usize].to_vec(), at);
                 }
                 Ok(gst::FlowSuccess::Ok)
             })

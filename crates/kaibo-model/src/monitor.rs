@@ -5,6 +5,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 /// One scaled RGBA frame of the composed program.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,6 +16,8 @@ pub struct PreviewFrame {
     pub rgba: Vec<u8>,
     /// Counts frames since the session started: a reader uploads only when it changed.
     pub seq: u64,
+    /// When the picture left the compositor (before it was scaled for the preview).
+    pub at: Instant,
 }
 
 /// The loudness of one audio source, measured after its gain.
@@ -37,8 +40,8 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// Stores a new preview picture; returns its sequence number.
-    pub fn put_frame(&self, width: u32, height: u32, rgba: Vec<u8>) -> u64 {
+    /// Stores a new preview picture composed at `at`; returns its sequence number.
+    pub fn put_frame(&self, width: u32, height: u32, rgba: Vec<u8>, at: Instant) -> u64 {
         let seq = self.frames.fetch_add(1, Ordering::Relaxed) + 1;
         if let Ok(mut f) = self.frame.lock() {
             *f = Some(PreviewFrame {
@@ -46,6 +49,7 @@ impl Monitor {
                 height,
                 rgba,
                 seq,
+                at,
             });
         }
         seq
@@ -88,7 +92,7 @@ mod tests {
     fn a_reader_sees_only_newer_frames_and_latest_levels() {
         let m = Monitor::default();
         assert!(m.frame_after(0).is_none());
-        let seq = m.put_frame(2, 1, vec![0; 8]);
+        let seq = m.put_frame(2, 1, vec![0; 8], Instant::now());
         assert_eq!(m.frame_after(0).map(|f| f.seq), Some(seq));
         assert!(m.frame_after(seq).is_none());
         for db in [-20.0, -10.0] {

@@ -1,6 +1,6 @@
 //! Runs a live session on its own thread.
 
-use kaibo_media::{Engine, EngineEvent, MediaError};
+use kaibo_media::{Engine, EngineEvent, MediaError, Waker};
 use kaibo_model::Monitor;
 use kaibo_model::devices::find_window;
 use kaibo_model::{Command, Event, Failure, SessionPlan, SessionState, SourceKind, Summary};
@@ -20,6 +20,8 @@ pub struct LiveHandle {
     commands: SyncSender<Command>,
     events: Receiver<Event>,
     monitor: Option<Arc<Monitor>>,
+    /// Interrupts the session's wait so commands act at once (arrives once the engine is up).
+    waker: std::sync::Mutex<(Option<Waker>, Option<Receiver<Waker>>)>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -30,13 +32,15 @@ impl LiveHandle {
         let (event_tx, events) = sync_channel(64);
         let monitor = plan.preview.then(|| Arc::new(Monitor::default()));
         let for_engine = monitor.clone();
+        let (waker_tx, waker_rx) = sync_channel(1);
         let thread = std::thread::Builder::new()
             .name("kaibo-live".into())
-            .spawn(move || run(plan, for_engine, &command_rx, &event_tx))?;
+            .spawn(move || run(plan, for_engine, waker_tx, &command_rx, &event_tx))?;
         Ok(Self {
             commands,
             events,
             monitor,
+            waker: std::sync::Mutex::new((None, Some(waker_rx))),
             thread: Some(thread),
         })
     }
@@ -48,7 +52,18 @@ impl LiveHandle {
 
     /// Asks the session to do something; false when it has ended or is too busy to listen.
     pub fn send(&self, command: Command) -> bool {
-        self.commands.try_send(command).is_ok()
+        let sent = self.commands.try_send(command).is_ok();
+        if let Ok(mut w) = self.waker.lock() {
+            if w.0.is_none()
+                && let Some(Ok(waker)) = w.1.as_ref().map(Receiver::try_recv)
+            {
+                w.0 = Some(waker);
+            }
+            if let Some(waker) = &w.0 {
+                waker.wake();
+            }
+        }
+        sent
     }
 
     /// The next event if one is waiting.
@@ -102,12 +117,18 @@ fn empty_summary() -> Summary {
 fn run(
     plan: SessionPlan,
     monitor: Option<Arc<Monitor>>,
+    waker: SyncSender<Waker>,
     commands: &Receiver<Command>,
     events: &SyncSender<Event>,
 ) {
     let duration = plan.duration_s.map(Duration::from_secs_f64);
     let mut engine = match Engine::with_monitor(&plan, monitor) {
-        Ok(e) => e,
+        Ok(e) => {
+            if let Some(w) = e.waker() {
+                let _ = waker.try_send(w);
+            }
+            e
+        }
         Err(e) => {
             let _ = events.send(Event::Ended {
                 summary: empty_summary(),
@@ -156,6 +177,7 @@ fn run(
             match event {
                 EngineEvent::Failed(e) => fail = Some(e),
                 EngineEvent::Finished => ended = true,
+                EngineEvent::Woken => {}
                 EngineEvent::OutputFailed { target, error } => {
                     let _ = events.send(Event::OutputFailed {
                         target,
