@@ -1,0 +1,182 @@
+//! `cargo xtask bench ui`: what the window costs. The release `kaibo` opens its window
+//! (software OpenGL under Xvfb) with the preview, goes live to nginx (a real click on
+//! Go Live) and streams a 720p30 screen capture; in the same run, headless `kaibo live`
+//! streams the same scene with the same encoder settings. Rounds alternate; the figure is
+//! the window's CPU as a ratio to headless (target ≤ 1.15) and its resident memory (target
+//! ≤ 160 MiB).
+
+use kaibo_model::{
+    AppSettings, EncoderChoice, Language, Layout, Scene, SceneCollection, SceneSource, Secret,
+    SourceKind, VideoSettings,
+};
+use kaibo_runtime::Store;
+use kaibo_testkit::{
+    Nginx, TempDir, Xvfb, cpu_seconds_tree, peak_rss_kib, require_tool, rss_kib_tree,
+    terminate_child, wait_until,
+};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 3;
+const WARM_UP: Duration = Duration::from_secs(6);
+const MEASURE: Duration = Duration::from_secs(30);
+
+fn kaibo() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bin = root.join("target/release/kaibo");
+    assert!(
+        bin.exists(),
+        "build it first: cargo build --release -p kaibo-app"
+    );
+    bin
+}
+
+struct Measured {
+    cpu_per_s: f64,
+    rss_mib: f64,
+    peak_mib: f64,
+}
+
+/// Waits for the stream to reach nginx, lets it settle, then measures the process tree.
+fn measure(child: &mut Child, nginx: &Nginx, key: &str) -> Measured {
+    wait_until(Duration::from_secs(30), "the stream at nginx", || {
+        nginx.stat_xml().contains(&format!("<name>{key}</name>"))
+    });
+    std::thread::sleep(WARM_UP);
+    let pid = child.id();
+    let (t0, c0) = (Instant::now(), cpu_seconds_tree(pid));
+    std::thread::sleep(MEASURE);
+    let cpu = cpu_seconds_tree(pid) - c0;
+    let wall = t0.elapsed().as_secs_f64();
+    let m = Measured {
+        cpu_per_s: cpu / wall,
+        rss_mib: rss_kib_tree(pid) as f64 / 1024.0,
+        peak_mib: peak_rss_kib(pid) as f64 / 1024.0,
+    };
+    assert!(
+        child.try_wait().expect("status").is_none(),
+        "kaibo exited during the measurement"
+    );
+    terminate_child(child, Duration::from_secs(5));
+    m
+}
+
+fn main() {
+    let xdotool = require_tool("xdotool", "xdotool");
+    let screen = Xvfb::start(1280, 720);
+    let _animation = screen.spawn_animation();
+    let desk = Xvfb::start(1280, 800);
+    let nginx = Nginx::start();
+    let video = VideoSettings {
+        encoder: EncoderChoice::X264,
+        ..VideoSettings::default()
+    };
+    let mut window = Vec::new();
+    let mut headless = Vec::new();
+    for round in 0..ROUNDS {
+        // The window, live.
+        let config = TempDir::new();
+        let store = Store::at(config.path().join("kaibo"), false);
+        let key = format!("ui-window-{round}");
+        let url = nginx.url("live", &key);
+        let (server, _) = url.rsplit_once('/').expect("a key in the URL");
+        store
+            .save_settings(&AppSettings {
+                language: Some(Language::En),
+                server_url: server.into(),
+                video,
+                ..Default::default()
+            })
+            .expect("settings");
+        store
+            .save_stream_key(&Secret::new(key.clone()))
+            .expect("key");
+        store
+            .save_scenes(&SceneCollection {
+                version: 1,
+                canvas: Default::default(),
+                scenes: vec![Scene {
+                    name: "Screen".into(),
+                    sources: vec![SceneSource {
+                        name: "Screen".into(),
+                        input: SourceKind::Screen {
+                            display: Some(screen.display()),
+                        },
+                        layout: Some(Layout::fill(1280, 720)),
+                        audio: Default::default(),
+                    }],
+                }],
+            })
+            .expect("scenes");
+        eprintln!("bench ui: round {}/{ROUNDS}: window", round + 1);
+        let mut child = Command::new(kaibo())
+            .env("DISPLAY", desk.display())
+            .env("XDG_CONFIG_HOME", config.path())
+            .env("XDG_STATE_HOME", config.path())
+            .env("LANG", "en_US.UTF-8")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kaibo starts");
+        wait_until(Duration::from_secs(30), "the Kaibo window", || {
+            Command::new(&xdotool)
+                .env("DISPLAY", desk.display())
+                .args(["search", "--name", "^Kaibo$"])
+                .output()
+                .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+        });
+        std::thread::sleep(Duration::from_secs(3));
+        // Go Live is the red button in the top bar.
+        let clicked = Command::new(&xdotool)
+            .env("DISPLAY", desk.display())
+            .args(["mousemove", "150", "20", "click", "1"])
+            .status()
+            .expect("xdotool");
+        assert!(clicked.success());
+        window.push(measure(&mut child, &nginx, &key));
+
+        // Headless, same scene.
+        eprintln!("bench ui: round {}/{ROUNDS}: headless", round + 1);
+        let key = format!("ui-headless-{round}");
+        let mut child = Command::new(kaibo())
+            .args(["live", "--source", &format!("screen:{}", screen.display())])
+            .args(["--to", &nginx.url("live", &key), "--encoder", "x264"])
+            .args(["--resolution", "1280x720", "--fps", "30", "--bitrate-kbps"])
+            .arg(video.bitrate_kbps.to_string())
+            .args(["--log-file", "/dev/null"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kaibo live starts");
+        headless.push(measure(&mut child, &nginx, &key));
+    }
+    let mean =
+        |v: &[Measured], f: fn(&Measured) -> f64| v.iter().map(f).sum::<f64>() / v.len() as f64;
+    let (w_cpu, h_cpu) = (
+        mean(&window, |m| m.cpu_per_s),
+        mean(&headless, |m| m.cpu_per_s),
+    );
+    println!(
+        "window live vs headless live, 720p30 screen capture, x264, {ROUNDS} rounds of {} s:",
+        MEASURE.as_secs()
+    );
+    for (name, runs) in [("window", &window), ("headless", &headless)] {
+        let per: Vec<String> = runs.iter().map(|m| format!("{:.2}", m.cpu_per_s)).collect();
+        println!(
+            "  {name:8}: CPU {:.2} s/s (rounds {}), RSS {:.0} MiB, peak {:.0} MiB",
+            mean(runs, |m| m.cpu_per_s),
+            per.join(", "),
+            mean(runs, |m| m.rss_mib),
+            mean(runs, |m| m.peak_mib),
+        );
+    }
+    println!(
+        "  CPU ratio window / headless: {:.2} (target ≤ 1.15)",
+        w_cpu / h_cpu
+    );
+    println!(
+        "  window RSS: {:.0} MiB (target ≤ 160 MiB; OBS Studio 29 with preview: 264 MiB)",
+        mean(&window, |m| m.rss_mib)
+    );
+}
