@@ -3,7 +3,9 @@
 mod common;
 
 use common::run;
-use kaibo_testkit::{Nginx, TempDir, Xvfb, decoded_duration_s, ffprobe, frame_md5s};
+use kaibo_testkit::{
+    Nginx, TempDir, Xvfb, decoded_duration_s, ffprobe, frame_md5s, keyframe_times,
+};
 
 fn assert_720p30_h264_aac(path: &str, min_duration_s: f64) {
     let probe = ffprobe(path);
@@ -73,30 +75,6 @@ fn test_source_reaches_the_server_as_720p30_h264_with_aac() {
         "no progress line: {}",
         ran.stderr
     );
-}
-
-/// Times of the video keyframes in a file.
-fn keyframe_times(path: &str) -> Vec<f64> {
-    let out = std::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "packet=pts_time,flags",
-            "-of",
-            "csv=p=0",
-            path,
-        ])
-        .output()
-        .expect("ffprobe runs");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(','))
-        .filter(|(_, flags)| flags.starts_with('K'))
-        .filter_map(|(t, _)| t.parse().ok())
-        .collect()
 }
 
 #[test]

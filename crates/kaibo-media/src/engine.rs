@@ -22,6 +22,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+mod hot;
+
 /// The lowest video bitrate adaptive bitrate goes to.
 const ABR_FLOOR_KBPS: u32 = 300;
 /// How often adaptive bitrate samples the links.
@@ -76,6 +78,10 @@ pub struct Engine {
     started_at: Option<Instant>,
     fps: u32,
     failed: Vec<bool>,
+    /// When each output was removed from the running session (see `hot`).
+    removed: Vec<Option<Instant>>,
+    /// A preview session runs on when its outputs fail or are removed.
+    preview: bool,
     failures: Vec<MediaError>,
     secrets: Vec<Secret>,
     last_sample: (Instant, u64, u64),
@@ -107,6 +113,8 @@ impl Engine {
             started_at: None,
             fps: plan.video.fps.max(1),
             failed: vec![false; n],
+            removed: vec![None; n],
+            preview: plan.preview,
             failures: Vec::new(),
             secrets: plan.secrets().into_iter().cloned().collect(),
             last_sample: (Instant::now(), 0, 0),
@@ -212,6 +220,7 @@ impl Engine {
     /// Handles links and bus messages for at most `timeout`; returns the first that matters.
     pub fn poll(&mut self, timeout: Duration) -> Option<EngineEvent> {
         self.loop_clips();
+        self.finish_removals();
         self.adapt_bitrate();
         if let Some(event) = self.service_links() {
             return Some(event);
@@ -293,9 +302,15 @@ impl Engine {
 
     /// Records an output's failure; the session fails only when no output is left.
     fn output_failed(&mut self, i: usize, error: MediaError) -> EngineEvent {
+        if self.is_removed(i) {
+            // Its end was asked for: what goes wrong while it is torn down does not matter.
+            log::info!("a removed output ended with: {error}");
+            return EngineEvent::Woken;
+        }
         self.failed[i] = true;
         let target = self.built.outputs[i].label().target.clone();
-        if self.failed.iter().all(|f| *f) {
+        let left = (0..self.failed.len()).any(|j| !self.failed[j] && !self.is_removed(j));
+        if !left && !self.preview {
             self.state = SessionState::Failed;
             self.dump_graph("error");
             return EngineEvent::Failed(error);
@@ -459,9 +474,13 @@ impl Engine {
             .outputs
             .iter()
             .zip(&self.failed)
-            .map(|(o, failed)| {
+            .zip(&self.removed)
+            .map(|((o, failed), removed)| {
                 if *failed {
                     return OutputState::Failed;
+                }
+                if removed.is_some() {
+                    return OutputState::Stopped;
                 }
                 match o {
                     Output::Record(r) if r.bytes.load(Ordering::Relaxed) > 0 => OutputState::Live,
@@ -483,8 +502,9 @@ impl Engine {
         let states = self.output_states();
         let working: Vec<OutputState> = states
             .iter()
-            .copied()
-            .filter(|s| *s != OutputState::Failed)
+            .enumerate()
+            .filter(|(i, s)| **s != OutputState::Failed && !self.is_removed(*i))
+            .map(|(_, s)| *s)
             .collect();
         if matches!(
             self.state,
@@ -494,10 +514,11 @@ impl Engine {
                 self.state = SessionState::Reconnecting;
             } else if !working.is_empty() && working.iter().all(|s| *s == OutputState::Live) {
                 self.state = SessionState::Live;
-            } else if states.is_empty()
+            } else if working.is_empty()
+                && self.preview
                 && self.built.counters.frames_encoded.load(Ordering::Relaxed) > 0
             {
-                // A preview-only session is running once pictures flow.
+                // A preview session without outputs is running once pictures flow.
                 self.state = SessionState::Live;
             }
         }
@@ -567,7 +588,9 @@ impl Engine {
             .iter()
             .zip(states)
             .zip(&self.output_sample)
-            .map(|((o, state), sample)| {
+            .enumerate()
+            .filter(|(i, _)| !self.is_removed(*i))
+            .map(|(_, ((o, state), sample))| {
                 let (kind, reconnects) = match o {
                     Output::Rtmp(l) => (OutputKind::Rtmp, l.reconnects),
                     Output::Record(_) => (OutputKind::Record, 0),
@@ -699,8 +722,10 @@ impl Engine {
             .outputs
             .iter()
             .zip(&self.failed)
-            .all(|(o, failed)| {
+            .enumerate()
+            .all(|(i, (o, failed))| {
                 *failed
+                    || self.is_removed(i)
                     || match o {
                         Output::Record(r) => r.eos.load(Ordering::SeqCst),
                         Output::Rtmp(l) => l.finished(),

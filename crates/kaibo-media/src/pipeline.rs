@@ -210,7 +210,7 @@ pub(crate) fn build(
             .outputs
             .iter()
             .enumerate()
-            .map(|(i, spec)| add_output(&pipeline, i, spec, &vtee, &atee))
+            .map(|(i, spec)| add_output(&pipeline, i, spec, Some((&vtee, &atee))))
             .collect::<Result<Vec<_>, _>>()?,
         _ => Vec::new(),
     };
@@ -341,17 +341,18 @@ fn count_encoder(venc: &gst::Element, counters: &Arc<Counters>, fps: u32) {
     }
 }
 
-fn add_output(
+/// Builds output `index`. With `tees` its queues are linked to them at once; without, the
+/// caller links them (a running session first starts the new elements, then links them).
+pub(crate) fn add_output(
     pipeline: &gst::Pipeline,
     index: usize,
     spec: &OutputSpec,
-    vtee: &gst::Element,
-    atee: &gst::Element,
+    tees: Option<(&gst::Element, &gst::Element)>,
 ) -> Result<Output, MediaError> {
     let path = match spec {
         OutputSpec::Rtmp(dest) => {
             return Ok(Output::Rtmp(Box::new(RtmpLink::attach(
-                pipeline, index, dest, vtee, atee,
+                pipeline, index, dest, tees,
             )?)));
         }
         OutputSpec::Record(path) => path,
@@ -373,8 +374,10 @@ fn add_output(
     let vq = queue("video")?;
     let aq = queue("audio")?;
     pipeline.add_many([&vq, &aq, &mux, &sink])?;
-    vtee.link(&vq)?;
-    atee.link(&aq)?;
+    if let Some((vtee, atee)) = tees {
+        vtee.link(&vq)?;
+        atee.link(&aq)?;
+    }
     let (Some(vpad), Some(apad)) = (
         mux.request_pad_simple("video_%u"),
         mux.request_pad_simple("audio_%u"),

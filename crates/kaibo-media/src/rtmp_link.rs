@@ -114,13 +114,12 @@ impl RtmpLink {
         session: &gst::Pipeline,
         index: usize,
         dest: &Destination,
-        vtee: &gst::Element,
-        atee: &gst::Element,
+        tees: Option<(&gst::Element, &gst::Element)>,
     ) -> Result<Self, MediaError> {
         let feed = Arc::new(Feed::default());
         feed.await_keyframe.store(true, Ordering::SeqCst);
         let mut appsinks = Vec::new();
-        for (what, tee) in [("video", vtee), ("audio", atee)] {
+        for what in ["video", "audio"] {
             let queue = make("queue", &format!("out{index}-{what}-queue"))?;
             let sink = make("appsink", &format!("out{index}-{what}-appsink"))?
                 .downcast::<gst_app::AppSink>()
@@ -129,7 +128,10 @@ impl RtmpLink {
             sink.set_property("async", false);
             sink.set_property("enable-last-sample", false);
             session.add_many([&queue, sink.upcast_ref()])?;
-            gst::Element::link_many([tee, &queue, sink.upcast_ref()])?;
+            queue.link(&sink)?;
+            if let Some((vtee, atee)) = tees {
+                if what == "video" { vtee } else { atee }.link(&queue)?;
+            }
             let is_video = what == "video";
             let f = Arc::clone(&feed);
             let f_eos = Arc::clone(&feed);
@@ -201,6 +203,11 @@ impl RtmpLink {
         let pipeline = gst::Pipeline::with_name(&p);
         let mux = make("flvmux", &format!("{p}-flvmux"))?;
         mux.set_property("streamable", true);
+        // Live aggregation times out on a stream without data at its deadline; a frame that
+        // arrives after that (a busy machine) would come too late to be muxed in order and be
+        // lost. Waiting up to 300 ms costs nothing while both streams flow: the muxer goes on
+        // as soon as each stream has data.
+        mux.set_property("latency", 300_000_000u64);
         let sink = rtmp_sink(&format!("{p}-rtmp2sink"), &self.dest)?;
         // Data arrives paced by the session; the link only forwards it.
         sink.set_property("sync", false);
@@ -419,6 +426,14 @@ impl RtmpLink {
         self.retry_at = Some(Instant::now() + Duration::from_secs_f64(in_s));
         self.state = LinkState::Waiting;
         in_s
+    }
+
+    /// The session-side queues feeding this link's appsinks.
+    pub fn session_queues(&self) -> Vec<gst::Element> {
+        self.appsinks
+            .iter()
+            .filter_map(|s| s.static_pad("sink")?.peer()?.parent_element())
+            .collect()
     }
 
     /// True while the link waits to reconnect.

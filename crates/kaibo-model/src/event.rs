@@ -63,6 +63,10 @@ pub enum Command {
         index: usize,
         transition: Transition,
     },
+    /// Start another output while the session runs (it must already encode).
+    AddOutput(crate::OutputSpec),
+    /// End one output (by its target as in the stats) while the others go on.
+    RemoveOutput { target: String },
     /// Change the gain or mute of a sound source ([`crate::SourceKind::key`]).
     SetAudio {
         source: String,

@@ -153,6 +153,25 @@ fn run(
                 }
                 continue;
             }
+            Ok(Command::AddOutput(spec)) => {
+                if let Err(e) = engine.add_output(&spec) {
+                    let target = match &spec {
+                        kaibo_model::OutputSpec::Rtmp(d) => d.redacted(),
+                        kaibo_model::OutputSpec::Record(p) => p.display().to_string(),
+                    };
+                    let _ = events.try_send(Event::OutputFailed {
+                        target,
+                        failure: failure(&e),
+                    });
+                }
+                continue;
+            }
+            Ok(Command::RemoveOutput { target }) => {
+                if let Err(e) = engine.remove_output(&target) {
+                    let _ = events.try_send(Event::Notice(e.to_string()));
+                }
+                continue;
+            }
             Ok(Command::SetAudio {
                 source,
                 gain_db,

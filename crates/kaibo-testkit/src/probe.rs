@@ -209,6 +209,31 @@ pub fn video_packet_times(path: &str) -> Vec<f64> {
     parse_packet_times(&String::from_utf8_lossy(&out.stdout))
 }
 
+/// Presentation times (seconds) of the first video stream's keyframes, in file order.
+pub fn keyframe_times(path: &str) -> Vec<f64> {
+    let out = run(
+        "ffprobe",
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "packet=pts_time,flags",
+            "-of",
+            "csv=p=0",
+            path,
+        ],
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(','))
+        .filter(|(_, flags)| flags.starts_with('K'))
+        .filter_map(|(t, _)| t.parse().ok())
+        .collect()
+}
+
 fn parse_packet_times(text: &str) -> Vec<f64> {
     let mut times: Vec<f64> = text
         .lines()

@@ -64,6 +64,8 @@ pub struct KaiboApp {
     pub(crate) stats: Option<StatsSnapshot>,
     pub(crate) live_since: Option<Instant>,
     pub(crate) recording_path: Option<PathBuf>,
+    /// The stream's target as the session names it (key masked).
+    live_target: Option<String>,
     pub(crate) notices: Vec<Notice>,
     pub(crate) preview: Option<egui::TextureHandle>,
     preview_seq: u64,
@@ -126,6 +128,7 @@ impl KaiboApp {
             stats: None,
             live_since: None,
             recording_path: None,
+            live_target: None,
             notices,
             preview: None,
             preview_seq: 0,
@@ -168,6 +171,11 @@ impl KaiboApp {
 
     pub fn notices(&self) -> &[Notice] {
         &self.notices
+    }
+
+    /// The session's latest stats.
+    pub fn stats(&self) -> Option<&StatsSnapshot> {
+        self.stats.as_ref()
     }
 
     /// Preview pictures received so far.
@@ -309,8 +317,11 @@ impl KaiboApp {
     /// The plan for the current scenes with the wanted outputs.
     fn plan(&mut self) -> Result<SessionPlan, String> {
         let mut outputs = Vec::new();
+        self.live_target = None;
         if self.wanted.live {
-            outputs.push(OutputSpec::Rtmp(self.destination()?));
+            let d = self.destination()?;
+            self.live_target = Some(d.redacted());
+            outputs.push(OutputSpec::Rtmp(d));
         }
         if self.wanted.record {
             let path = self.recording_file();
@@ -341,16 +352,63 @@ impl KaiboApp {
         self.frames_drawn += 1;
         self.read_events();
         let due = self.rebuild_at.is_some_and(|t| Instant::now() >= t);
-        let outputs_changed = self.running != self.wanted;
-        if self.sessions_enabled
-            && !self.blocked
-            && (self.session.is_none() || due || outputs_changed)
-        {
-            self.restart();
+        if self.sessions_enabled && !self.blocked {
+            if self.session.is_none() || due {
+                self.restart();
+            } else if self.running != self.wanted {
+                self.sync_outputs();
+            }
         }
         self.upload_preview(ctx);
         self.notices.retain(|n| n.at.elapsed() < NOTICE_FOR);
         self.cpu.sample();
+    }
+
+    /// Starts or ends the stream or the recording. While the session encodes for one of
+    /// them, the other joins or leaves without touching it; from or to preview only, the
+    /// session is rebuilt (nothing is on air then).
+    fn sync_outputs(&mut self) {
+        let encoding = self.running.live || self.running.record;
+        let keeps_one = self.wanted.live || self.wanted.record;
+        if !encoding || !keeps_one {
+            return self.restart();
+        }
+        let mut commands = Vec::new();
+        if self.wanted.live != self.running.live {
+            if self.wanted.live {
+                match self.destination() {
+                    Ok(d) => {
+                        self.live_target = Some(d.redacted());
+                        self.live_since = Some(Instant::now());
+                        commands.push(Command::AddOutput(OutputSpec::Rtmp(d)));
+                    }
+                    Err(e) => {
+                        self.wanted.live = false;
+                        self.notify(Level::Error, e);
+                    }
+                }
+            } else if let Some(target) = self.live_target.take() {
+                self.live_since = None;
+                commands.push(Command::RemoveOutput { target });
+            }
+        }
+        if self.wanted.record != self.running.record {
+            if self.wanted.record {
+                let path = self.recording_file();
+                self.recording_path = Some(path.clone());
+                commands.push(Command::AddOutput(OutputSpec::Record(path)));
+            } else if let Some(path) = &self.recording_path {
+                commands.push(Command::RemoveOutput {
+                    target: path.display().to_string(),
+                });
+            }
+        }
+        if let Some(session) = &self.session {
+            for c in commands {
+                session.send(c);
+            }
+        }
+        self.running = self.wanted;
     }
 
     fn restart(&mut self) {
@@ -411,7 +469,20 @@ impl KaiboApp {
                 }
                 Event::Notice(text) => self.notify(Level::Warn, text),
                 Event::OutputFailed { target, failure } => {
-                    self.notify(Level::Error, format!("{target}: {}", failure.message))
+                    // The failed output is over; the session (and the other output) goes on.
+                    if self.live_target.as_deref() == Some(target.as_str()) {
+                        self.live_target = None;
+                        self.live_since = None;
+                        (self.wanted.live, self.running.live) = (false, false);
+                    }
+                    let recording = self
+                        .recording_path
+                        .as_ref()
+                        .map(|p| p.display().to_string());
+                    if recording.as_deref() == Some(target.as_str()) {
+                        (self.wanted.record, self.running.record) = (false, false);
+                    }
+                    self.notify(Level::Error, format!("{target}: {}", failure.message));
                 }
                 Event::Reconnecting {
                     target,

@@ -72,6 +72,7 @@ fn a_host_builds_a_scene_goes_live_switches_and_stops() {
             language: Some(Language::En),
             server_url: server.into(),
             transition: kaibo_model::TransitionKind::Cut,
+            recording_folder: Some(dir.path().to_path_buf()),
             ..Default::default()
         })
         .expect("save settings");
@@ -158,10 +159,15 @@ fn a_host_builds_a_scene_goes_live_switches_and_stops() {
     run_for(&mut h, 3.0);
     assert_eq!(h.state().active_scene(), 0);
     h.get_by_label("2  Blue").click();
+    run_for(&mut h, 2.0);
+    // Record joins the live stream, then the stream stops while the recording goes on.
+    h.get_by_label("● Record").click();
     run_for(&mut h, 3.0);
     h.get_by_label("Stop streaming").click();
     step_until(&mut h, 20, "the stream to stop", |a| !a.is_live());
-    run_for(&mut h, 1.0);
+    run_for(&mut h, 3.0);
+    h.get_by_label("● Record").click();
+    run_for(&mut h, 2.0);
     assert!(
         h.state()
             .notices()
@@ -176,9 +182,35 @@ fn a_host_builds_a_scene_goes_live_switches_and_stops() {
     );
     drop(h);
 
-    // The recording shows blue, then the bars, then blue again.
+    // One publish: recording on and off never restarted the stream.
     let rec = nginx.recordings();
+    assert_eq!(rec.len(), 1, "nginx saw one stream: {rec:?}");
     let file = rec.last().expect("nginx recorded the stream");
+    let times = kaibo_testkit::flv_video_timestamps_ms(file);
+    let gaps: Vec<(u32, u32)> = times
+        .windows(2)
+        .filter(|w| w[1] - w[0] >= 50)
+        .map(|w| (w[0], w[1] - w[0]))
+        .collect();
+    assert!(
+        gaps.is_empty(),
+        "gaps (at ms, length ms) in the stream: {gaps:?} of {} ms",
+        times.last().unwrap_or(&0)
+    );
+    // The local recording holds about 5 s (joined mid-stream, outlived it).
+    let mkv: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mkv"))
+        .collect();
+    assert_eq!(mkv.len(), 1, "one recording: {mkv:?}");
+    let secs = kaibo_testkit::decoded_duration_s(&mkv[0].display().to_string());
+    assert!(
+        (3.0..7.0).contains(&secs),
+        "the recording lasts {secs:.1} s"
+    );
+    // The stream shows blue, then the bars, then blue again.
     let frames = tiny_frames(&file.display().to_string(), 8, 4);
     let centre = |f: &Vec<u8>| f[(2 * 8 + 4) * 3..(2 * 8 + 4) * 3 + 3].to_vec();
     let runs: Vec<bool> =

@@ -1,0 +1,106 @@
+//! Record toggled during a live stream, then the stream stopped while the recording goes
+//! on: neither output disturbs the other.
+
+use kaibo_model::{
+    Command, Destination, Event, OutputSpec, Scene, SessionPlan, SourceKind, VideoSettings,
+};
+use kaibo_runtime::LiveHandle;
+use kaibo_testkit::{
+    Nginx, TempDir, decoded_duration_s, flv_video_timestamps_ms, keyframe_times, video_packet_times,
+};
+use std::time::Duration;
+
+/// The largest gap between consecutive frame times, in frame intervals at 30 fps.
+fn worst_gap_frames(times_ms: &[f64]) -> f64 {
+    times_ms
+        .windows(2)
+        .map(|w| (w[1] - w[0]) / (1000.0 / 30.0))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn recording_joins_and_the_stream_leaves_a_running_session() {
+    let nginx = Nginx::start();
+    let dir = TempDir::new();
+    let record = dir.path().join("joined.mkv");
+    let dest = Destination::parse(&nginx.url("live", "hot")).unwrap();
+    let plan = SessionPlan {
+        canvas: Default::default(),
+        scenes: vec![Scene::from_inputs("Bars", vec![SourceKind::Test])],
+        active: 0,
+        video: VideoSettings::default(),
+        audio_bitrate_kbps: 128,
+        outputs: vec![OutputSpec::Rtmp(dest.clone())],
+        duration_s: None,
+        adaptive: false,
+        preview: true,
+    };
+    let live = LiveHandle::spawn(plan).expect("session starts");
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(live.send(Command::AddOutput(OutputSpec::Record(record.clone()))));
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(live.send(Command::RemoveOutput {
+        target: dest.redacted()
+    }));
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(live.send(Command::Stop));
+    let mut problems = Vec::new();
+    let summary = loop {
+        match live.next_event() {
+            Some(Event::Ended { summary, failure }) => {
+                assert!(failure.is_none(), "the session failed: {failure:?}");
+                break summary;
+            }
+            Some(Event::OutputFailed { target, failure }) => {
+                problems.push(format!("{target}: {}", failure.message))
+            }
+            Some(Event::Notice(n)) => problems.push(n),
+            Some(_) => {}
+            None => panic!("no summary"),
+        }
+    };
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(summary.frames_dropped, 0);
+
+    // The stream ran about 9 s without a gap and ended when removed.
+    let flv = nginx.recordings();
+    let flv = flv.last().expect("nginx recorded the stream");
+    let sent: Vec<f64> = flv_video_timestamps_ms(flv)
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let span_s = (sent.last().unwrap() - sent.first().unwrap()) / 1000.0;
+    assert!(
+        (8.0..10.5).contains(&span_s),
+        "the stream lasted {span_s:.1} s"
+    );
+    assert!(
+        worst_gap_frames(&sent) < 1.5,
+        "the stream had a gap when the recording joined"
+    );
+
+    // The recording starts on a keyframe, has no gap, and holds the last ~9 s less at most
+    // one keyframe interval of waiting for its first keyframe.
+    let path = record.display().to_string();
+    let rec: Vec<f64> = video_packet_times(&path)
+        .into_iter()
+        .map(|t| t * 1000.0)
+        .collect();
+    let keys = keyframe_times(&path);
+    assert!(
+        keys.first()
+            .is_some_and(|k| (k * 1000.0 - rec[0]).abs() < 1.0),
+        "the recording starts with a keyframe: {:?} vs {:?}",
+        keys.first(),
+        rec.first()
+    );
+    assert!(
+        worst_gap_frames(&rec) < 1.5,
+        "the recording has a gap when the stream left"
+    );
+    let duration = decoded_duration_s(&path);
+    assert!(
+        (6.5..9.8).contains(&duration),
+        "the recording lasts {duration:.1} s"
+    );
+}
