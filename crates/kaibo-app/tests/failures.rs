@@ -182,9 +182,21 @@ fn malformed_scene_files_name_line_and_field() {
 }
 
 #[test]
-fn no_arguments_print_the_guide() {
-    let out = common::kaibo().output().expect("runs");
-    assert!(out.status.success());
+fn no_arguments_without_a_display_explain_and_print_the_guide() {
+    // `kaibo` alone opens the window; on a machine without a desktop it says why it cannot
+    // and how to stream without one.
+    let out = common::kaibo()
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("XDG_STATE_HOME", std::env::temp_dir())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("could not open the Kaibo window") && err.contains("kaibo live"),
+        "{err}"
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("kaibo live") && text.contains("kaibo devices") && text.contains("开播"),
