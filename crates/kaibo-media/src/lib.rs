@@ -11,6 +11,7 @@ mod program;
 mod rtmp_link;
 mod sources;
 mod tcp_queue;
+mod whip;
 
 pub use engine::{Engine, EngineEvent, init};
 pub use error::{FailureKind, MediaError};
