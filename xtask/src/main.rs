@@ -4,6 +4,7 @@
 //! install the system packages everything else needs.
 
 mod bench;
+mod bench_latency;
 mod install;
 
 use std::process::{Command, ExitCode};
@@ -12,9 +13,10 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
   run [-- ARGS]       install system packages, build release, start kaibo with ARGS
   test                install test components, run fmt, clippy and the whole test suite
-  bench engine|fanout|abr|probe [--rounds N] [--seconds S]
+  bench engine|fanout|abr|probe|latency [--rounds N] [--seconds S]
                       engine: kaibo vs gst-launch vs ffmpeg; fanout: 1 vs 3 destinations;
-                      abr: shaped link 6→1.5→6 Mbit/s; probe: verdicts on shaped links
+                      abr: shaped link 6→1.5→6 Mbit/s; probe: verdicts on shaped links;
+                      latency: capture-to-decoded (QR clock), RTMP and WHIP vs a bare baseline
   install [build|run|test]...
                       only install the system packages of those groups
 ";
@@ -24,6 +26,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("latency") => {
+            bench_latency::main(&args[2..])
+        }
         Some("bench") => bench::main(&args[1..]),
         Some("install") => {
             let groups: Vec<&str> = args[1..].iter().map(String::as_str).collect();

@@ -35,7 +35,7 @@ pub fn stamp_capture_time(qroverlay: &gst::Element) {
             // The capture instant on the pipeline's clock, moved onto the system clock.
             let age = clock.time().nseconds() as i128 - (base + running).nseconds() as i128;
             let captured = system_now_ns() as i128 - age;
-            qr.set_property("data", captured.max(0).to_string());
+            set_qr_data(info, &captured.max(0).to_string());
         }
         gst::PadProbeReturn::Ok
     });
@@ -110,4 +110,14 @@ pub fn median_p95(samples: &[f64]) -> Option<(f64, f64)> {
     v.sort_by(f64::total_cmp);
     let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
     Some((at(0.5), at(0.95)))
+}
+
+/// Gives this buffer its own QR content: `qroverlay` reads a `GstQROverlayMeta` custom meta
+/// with a `data` field before its `data` property (which it draws once and then reuses).
+fn set_qr_data(info: &mut gst::PadProbeInfo, data: &str) {
+    if let Some(gst::PadProbeData::Buffer(buffer)) = &mut info.data
+        && let Ok(mut meta) = gst::meta::CustomMeta::add(buffer.make_mut(), "GstQROverlayMeta")
+    {
+        meta.mut_structure().set("data", data);
+    }
 }

@@ -2,6 +2,7 @@
 //! stream → isolated outputs (RTMP, crash-safe recording), with a state machine and stats.
 
 mod abr;
+mod debug_clock;
 mod encoder;
 mod engine;
 mod error;

@@ -136,6 +136,7 @@ pub(crate) fn build(
     )?;
     let mut chain = vec![compositor.clone(), canvas_caps];
     chain.extend(program.overlays.iter().cloned());
+    chain.extend(crate::debug_clock::qr_clock()?);
     let monitor = plan.preview.then(|| monitor.unwrap_or_default());
     if let Some(monitor) = &monitor {
         let ptee = make("tee", "ptee")?;

@@ -127,6 +127,13 @@ impl WhipLink {
         base_time: gst::ClockTime,
     ) -> Result<(), MediaError> {
         let p = format!("out{}", self.index);
+        if gst::ElementFactory::find("nicesrc").is_none() {
+            // webrtcbin loads without its ICE transport and only fails once connecting.
+            return Err(MediaError::MissingElement {
+                factory: "nicesrc".into(),
+                package: crate::error::package_of("nicesrc"),
+            });
+        }
         let pipeline = gst::Pipeline::with_name(&p);
         let webrtc = make("webrtcbin", &format!("{p}-webrtcbin"))?;
         webrtc.set_property_from_str("bundle-policy", "max-bundle");
