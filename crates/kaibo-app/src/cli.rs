@@ -4,8 +4,7 @@ use crate::{logging, progress};
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use kaibo_model::{
-    Destination, EncoderChoice, Event, OutputSpec, Scene, SessionPlan, parse_resolution,
-    parse_source_spec,
+    EncoderChoice, Event, OutputSpec, Scene, SessionPlan, parse_resolution, parse_source_spec,
 };
 use kaibo_runtime::{LiveHandle, load_scene_file, platform_profiles, resolve_windows};
 use std::path::PathBuf;
@@ -375,8 +374,13 @@ pub fn profiles(args: ProfilesArgs) -> ExitCode {
 
 /// `kaibo probe`.
 pub fn probe(args: ProbeArgs) -> ExitCode {
-    let prepared = Destination::parse(&args.to)
-        .map_err(anyhow::Error::from)
+    let prepared = match OutputSpec::parse_destination(&args.to, None) {
+        Ok(OutputSpec::Rtmp(dest)) => Ok(dest),
+        Ok(_) => Err(anyhow!(
+            "kaibo probe measures RTMP uplinks; give the platform's rtmp:// push URL (WHIP is not probed yet)"
+        )),
+        Err(e) => Err(e.into()),
+    }
         .and_then(|dest| {
             let profiles = platform_profiles()
                 .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;

@@ -263,3 +263,33 @@ fn whip_rtmp_and_recording_run_together_from_one_encode() {
     }
     assert_token_hidden(&ran, &log, TOKEN);
 }
+
+#[test]
+fn no_webrtc_media_path_names_ice_and_its_likely_causes() {
+    let ingest = ingest(TOKEN);
+    let dir = TempDir::new();
+    let log = dir.path().join("k.log");
+    let ran = run(
+        &[
+            "live",
+            "--source",
+            "test",
+            "--to",
+            &ingest.url("/whip/blackhole"),
+            "--whip-token",
+            TOKEN,
+            "--duration",
+            "12",
+        ],
+        None,
+        &log,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let line = ran.last_line();
+    assert!(
+        line.contains("ICE/DTLS failed") && line.contains("UDP") && line.contains("TURN"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(ingest.offers(), 1);
+}

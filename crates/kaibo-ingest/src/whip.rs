@@ -3,7 +3,8 @@
 //! Endpoints (on 127.0.0.1): `POST /whip` (Bearer token checked) → `201` + answer +
 //! `Location: /whip/session/N`; `DELETE /whip/session/N` ends it and is counted;
 //! `POST /whip/redirect` → `307` to `/whip`; `POST /whip/busy` → `503 Retry-After: 1` once,
-//! then `307` to `/whip`. ICE is pinned to 127.0.0.1 (ICE agents skip loopback otherwise).
+//! then `307` to `/whip`; `POST /whip/blackhole` answers, then drops the peer (ICE fails on
+//! the sender's side). ICE is pinned to 127.0.0.1 (ICE agents skip loopback otherwise).
 
 use crate::clock::{Meter, qr_reader};
 use crate::http::{Request, Response, read_request, write_response};
@@ -179,13 +180,20 @@ fn answer(state: &Arc<State>, req: &Request) -> Response {
             Response::new(503).header("Retry-After", "1")
         }
         ("POST", "/whip/busy") => Response::new(307).header("Location", "/whip"),
-        ("POST", "/whip") => {
+        ("POST", "/whip" | "/whip/blackhole") => {
             if req.header("content-type") != Some("application/sdp") {
                 return Response::new(415);
             }
             match session(state, &req.body) {
                 Ok((id, sdp)) => {
                     state.offers.fetch_add(1, Ordering::SeqCst);
+                    if req.path == "/whip/blackhole" {
+                        // Answer, then vanish: the sender's ICE checks find nobody.
+                        let gone = state.sessions.lock().ok().and_then(|mut s| s.remove(&id));
+                        if let Some(p) = gone {
+                            let _ = p.set_state(gst::State::Null);
+                        }
+                    }
                     if let Ok(mut o) = state.offer.lock() {
                         *o = Some(req.body.clone());
                     }
