@@ -54,7 +54,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         Some("abr") | Some("probe") => Vec::new(),
         _ => {
             return Err(
-                "usage: cargo xtask bench engine|fanout|abr|probe [--rounds N] [--seconds S]"
+                "usage: cargo xtask bench engine|fanout|abr|probe|latency [--rounds N] [--seconds S]"
                     .into(),
             );
         }

@@ -9,6 +9,9 @@ const BUILD: &[&str] = &[
     "libc6-dev",
     "libgstreamer1.0-dev",
     "libgstreamer-plugins-base1.0-dev",
+    // WHIP: gstreamer-webrtc-1.0 (webrtcbin's API); TLS for signalling over https.
+    "libgstreamer-plugins-bad1.0-dev",
+    "libssl-dev",
     "libasound2-dev",
     "libclang-dev",
     // The keyring crate talks to the Secret Service over D-Bus.
@@ -22,6 +25,8 @@ const RUN: &[&str] = &[
     "gstreamer1.0-plugins-bad",
     "gstreamer1.0-plugins-ugly",
     "gstreamer1.0-libav",
+    // webrtcbin's ICE transport (nicesrc/nicesink) for WHIP.
+    "gstreamer1.0-nice",
     "gstreamer1.0-x",
     "gstreamer1.0-alsa",
     "gstreamer1.0-pulseaudio",

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_app;
+mod bench_latency;
 mod install;
 
 use std::process::{Command, ExitCode};
@@ -13,10 +14,11 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
   run [-- ARGS]       install system packages, build release, start kaibo with ARGS
   test                install test components, run fmt, clippy and the whole test suite
-  bench engine|fanout|abr|probe [--rounds N] [--seconds S]
-  bench switch|ui
+  bench engine|fanout|abr|probe|latency [--rounds N] [--seconds S]
                       engine: kaibo vs gst-launch vs ffmpeg; fanout: 1 vs 3 destinations;
-                      abr: shaped link 6→1.5→6 Mbit/s; probe: verdicts on shaped links
+                      abr: shaped link 6→1.5→6 Mbit/s; probe: verdicts on shaped links;
+                      latency: capture-to-decoded (QR clock), RTMP and WHIP vs a bare baseline
+  bench switch|ui       switch: scene cut latency; ui: the window's CPU and memory vs headless
   install [build|run|test]...
                       only install the system packages of those groups
 ";
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => match args.get(1).map(String::as_str) {
+            Some("latency") => bench_latency::main(&args[2..]),
             Some(what @ ("switch" | "ui")) => bench_app::main(what),
             _ => bench::main(&args[1..]),
         },

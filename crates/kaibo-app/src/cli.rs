@@ -4,8 +4,7 @@ use crate::{logging, progress};
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use kaibo_model::{
-    Destination, EncoderChoice, Event, OutputSpec, Scene, SessionPlan, parse_resolution,
-    parse_source_spec,
+    EncoderChoice, Event, OutputSpec, Scene, SessionPlan, parse_resolution, parse_source_spec,
 };
 use kaibo_runtime::{LiveHandle, load_scene_file, platform_profiles, resolve_windows};
 use std::path::PathBuf;
@@ -16,6 +15,7 @@ pub const GUIDE: &str = "\
 Kaibo 开播 — a broadcaster for private-domain live streams.
 
   kaibo live --source test --to rtmp://HOST/APP/KEY --duration 60
+      Or --to whip+https://HOST/PATH --whip-token TOKEN for a WebRTC (WHIP) ingest.
       Go live headless. Sources: test, screen[:DISPLAY], window:TITLE, window:0xXID,
       camera[:DEVICE], mic[:DEVICE], image:PATH, media:PATH, text:STRING.
       Or --scenes FILE [--scene NAME] for a scene collection (TOML, version = 1).
@@ -91,9 +91,13 @@ pub struct LiveArgs {
     /// mic[:DEVICE], image:PATH, media:PATH, text:STRING. Repeatable.
     #[arg(long = "source", value_name = "SPEC")]
     pub sources: Vec<String>,
-    /// Push URL, rtmp://HOST[:PORT]/APP/KEY or rtmps://…; repeatable.
+    /// Push URL, rtmp://HOST[:PORT]/APP/KEY or rtmps://…, or a WebRTC ingest
+    /// whip+https://HOST[:PORT]/PATH (whip+http:// for local servers); repeatable.
     #[arg(long = "to", value_name = "DEST")]
     pub to: Vec<String>,
+    /// Bearer token for the WHIP destinations (never printed or logged).
+    #[arg(long, value_name = "TOKEN")]
+    pub whip_token: Option<String>,
     /// Write a crash-safe local recording (Matroska) here.
     #[arg(long, value_name = "PATH")]
     pub record: Option<PathBuf>,
@@ -200,8 +204,13 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
     let mut outputs = args
         .to
         .iter()
-        .map(|d| Destination::parse(d).map(OutputSpec::Rtmp))
+        .map(|d| OutputSpec::parse_destination(d, args.whip_token.as_deref()))
         .collect::<Result<Vec<_>, _>>()?;
+    if args.whip_token.is_some() && !outputs.iter().any(|o| matches!(o, OutputSpec::Whip(_))) {
+        return Err(anyhow!(
+            "--whip-token is only for WebRTC destinations; give one with --to whip+https://HOST/PATH"
+        ));
+    }
     if let Some(path) = &args.record {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.is_dir()
@@ -254,14 +263,7 @@ pub fn live(args: LiveArgs) -> ExitCode {
 }
 
 fn run_live(plan: SessionPlan, json: bool) -> Result<ExitCode> {
-    let targets: Vec<String> = plan
-        .outputs
-        .iter()
-        .map(|o| match o {
-            OutputSpec::Rtmp(d) => d.redacted(),
-            OutputSpec::Record(p) => p.display().to_string(),
-        })
-        .collect();
+    let targets: Vec<String> = plan.outputs.iter().map(OutputSpec::target).collect();
     log::info!(
         "going live: scene \"{}\", {}x{}@{} {} kbps, to {}",
         plan.scene().name,
@@ -372,8 +374,13 @@ pub fn profiles(args: ProfilesArgs) -> ExitCode {
 
 /// `kaibo probe`.
 pub fn probe(args: ProbeArgs) -> ExitCode {
-    let prepared = Destination::parse(&args.to)
-        .map_err(anyhow::Error::from)
+    let prepared = match OutputSpec::parse_destination(&args.to, None) {
+        Ok(OutputSpec::Rtmp(dest)) => Ok(dest),
+        Ok(_) => Err(anyhow!(
+            "kaibo probe measures RTMP uplinks; give the platform's rtmp:// push URL (WHIP is not probed yet)"
+        )),
+        Err(e) => Err(e.into()),
+    }
         .and_then(|dest| {
             let profiles = platform_profiles()
                 .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;

@@ -48,7 +48,7 @@ fn workspace_deps() -> Vec<(String, Vec<String>)> {
 /// Kaibo crates each crate may depend on; anything else of ours is a broken layer.
 fn allowed_internal(krate: &str) -> &'static [&'static str] {
     match krate {
-        "kaibo-model" | "kaibo-testkit" => &[],
+        "kaibo-model" | "kaibo-testkit" | "kaibo-ingest" => &[],
         "kaibo-media" | "kaibo-devices" => &["kaibo-model"],
         "kaibo-runtime" => &["kaibo-model", "kaibo-media", "kaibo-devices"],
         "kaibo-ui" => &["kaibo-model", "kaibo-runtime"],

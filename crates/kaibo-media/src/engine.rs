@@ -210,8 +210,10 @@ impl Engine {
         let clock = pipeline.clock().unwrap_or_else(gst::SystemClock::obtain);
         let base_time = pipeline.base_time().unwrap_or(gst::ClockTime::ZERO);
         for output in &mut self.built.outputs {
-            if let Output::Rtmp(link) = output {
-                link.start(clock.clone(), base_time)?;
+            match output {
+                Output::Rtmp(link) => link.start(clock.clone(), base_time)?,
+                Output::Whip(link) => link.start(clock.clone(), base_time)?,
+                Output::Record(_) => {}
             }
         }
         Ok(())
@@ -274,10 +276,12 @@ impl Engine {
         let secrets = self.secrets.clone();
         let scrub = move |t: &str| scrub_all(t, &secrets);
         for i in 0..self.built.outputs.len() {
-            let Output::Rtmp(link) = &mut self.built.outputs[i] else {
-                continue;
+            let event = match &mut self.built.outputs[i] {
+                Output::Rtmp(link) => link.service(&scrub),
+                Output::Whip(link) => link.service(&scrub),
+                Output::Record(_) => None,
             };
-            let Some(event) = link.service(&scrub) else {
+            let Some(event) = event else {
                 continue;
             };
             match event {
@@ -288,7 +292,7 @@ impl Engine {
                     reason,
                 } => {
                     return Some(EngineEvent::Reconnecting {
-                        target: link.label.target.clone(),
+                        target: self.built.outputs[i].label().target.clone(),
                         attempt,
                         in_s,
                         reason,
@@ -426,8 +430,10 @@ impl Engine {
         let mut events = Vec::new();
         for i in pending {
             let target = self.built.outputs[i].label().target.clone();
-            if let Output::Rtmp(link) = &mut self.built.outputs[i] {
-                link.abandon();
+            match &mut self.built.outputs[i] {
+                Output::Rtmp(link) => link.abandon(),
+                Output::Whip(link) => link.abandon(),
+                Output::Record(_) => {}
             }
             let error = MediaError::Stream {
                 kind: FailureKind::Timeout,
@@ -485,13 +491,8 @@ impl Engine {
                 match o {
                     Output::Record(r) if r.bytes.load(Ordering::Relaxed) > 0 => OutputState::Live,
                     Output::Record(_) => OutputState::Connecting,
-                    Output::Rtmp(link) => match link.state {
-                        LinkState::Connecting => OutputState::Connecting,
-                        LinkState::Live => OutputState::Live,
-                        LinkState::Waiting => OutputState::Reconnecting,
-                        LinkState::Stopped => OutputState::Stopped,
-                        LinkState::Failed => OutputState::Failed,
-                    },
+                    Output::Rtmp(link) => link_state(link.state),
+                    Output::Whip(link) => link_state(link.state),
                 }
             })
             .collect()
@@ -533,6 +534,11 @@ impl Engine {
                 (bytes - b0) as f64 * 8.0 / 1000.0 / dt,
             );
             self.last_sample = (Instant::now(), frames, bytes);
+            // Each output's rate since the previous sample (the progress line and the UI).
+            for (o, sample) in self.built.outputs.iter().zip(&mut self.output_sample) {
+                let now = output_bytes(o);
+                *sample = (now, now.saturating_sub(sample.0) as f64 * 8.0 / 1000.0 / dt);
+            }
         }
         StatsSnapshot {
             state: self.state,
@@ -570,12 +576,10 @@ impl Engine {
             .built
             .outputs
             .iter()
-            .map(|o| {
-                if let Output::Rtmp(l) = o {
-                    l.dropped_frames()
-                } else {
-                    0
-                }
+            .map(|o| match o {
+                Output::Rtmp(l) => l.dropped_frames(),
+                Output::Whip(l) => l.dropped_frames(),
+                Output::Record(_) => 0,
             })
             .max()
             .unwrap_or(0);
@@ -593,6 +597,7 @@ impl Engine {
             .map(|(_, ((o, state), sample))| {
                 let (kind, reconnects) = match o {
                     Output::Rtmp(l) => (OutputKind::Rtmp, l.reconnects),
+                    Output::Whip(_) => (OutputKind::Whip, 0),
                     Output::Record(_) => (OutputKind::Record, 0),
                 };
                 OutputStats {
@@ -660,8 +665,10 @@ impl Engine {
             })
             .collect();
         for o in &mut self.built.outputs {
-            if let Output::Rtmp(link) = o {
-                link.shutdown();
+            match o {
+                Output::Rtmp(link) => link.shutdown(),
+                Output::Whip(link) => link.shutdown(),
+                Output::Record(_) => {}
             }
         }
         let _ = self.built.pipeline.set_state(gst::State::Null);
@@ -714,7 +721,7 @@ impl Engine {
         self.built
             .outputs
             .iter()
-            .any(|o| matches!(o, Output::Rtmp(_)))
+            .any(|o| matches!(o, Output::Rtmp(_) | Output::Whip(_)))
     }
 
     fn all_outputs_ended(&self) -> bool {
@@ -729,6 +736,7 @@ impl Engine {
                     || match o {
                         Output::Record(r) => r.eos.load(Ordering::SeqCst),
                         Output::Rtmp(l) => l.finished(),
+                        Output::Whip(l) => l.finished(),
                     }
             })
     }
@@ -755,7 +763,18 @@ impl Engine {
 fn output_bytes(o: &Output) -> u64 {
     match o {
         Output::Rtmp(l) => l.bytes(),
+        Output::Whip(l) => l.bytes(),
         Output::Record(r) => r.bytes.load(Ordering::Relaxed),
+    }
+}
+
+fn link_state(state: LinkState) -> OutputState {
+    match state {
+        LinkState::Connecting => OutputState::Connecting,
+        LinkState::Live => OutputState::Live,
+        LinkState::Waiting => OutputState::Reconnecting,
+        LinkState::Stopped => OutputState::Stopped,
+        LinkState::Failed => OutputState::Failed,
     }
 }
 

@@ -2,6 +2,7 @@
 //! stream → isolated outputs (RTMP, crash-safe recording), with a state machine and stats.
 
 mod abr;
+mod debug_clock;
 mod encoder;
 mod engine;
 mod error;
@@ -11,6 +12,7 @@ mod program;
 mod rtmp_link;
 mod sources;
 mod tcp_queue;
+mod whip;
 
 pub use engine::{Engine, EngineEvent, Waker, init};
 pub use error::{FailureKind, MediaError};

@@ -7,7 +7,9 @@
 //!                                               → queue → H.264 encoder → h264parse → vtee
 //! audio src → convert → resample → volume → level ─┐
 //! silence (keeps the mix running) ─────────────────┴→ audiomixer → AAC → aacparse → atee
+//!                                          [with WHIP: mix → rawtee → Opus → otee as well]
 //! vtee/atee → queue → appsink ⇢ link pipeline (flvmux → rtmp2sink)   one per RTMP destination
+//! vtee/otee → queue → appsink ⇢ link pipeline (RTP → webrtcbin)      one per WHIP destination
 //! vtee/atee → queue → matroskamux → filesink              one per recording
 //! ```
 //! Every element is named `<part>-<factory>`; output elements start with `outN-`.
@@ -17,6 +19,7 @@ use crate::error::{MediaError, OutputLabel};
 use crate::program::{Switcher, build_program};
 use crate::rtmp_link::RtmpLink;
 use crate::sources::{audio_caps, capsfilter, i420_caps, make};
+use crate::whip::WhipLink;
 use gst::prelude::*;
 use kaibo_model::{Monitor, OutputSpec, SessionPlan};
 use std::collections::{HashMap, VecDeque};
@@ -46,6 +49,7 @@ pub(crate) struct Recording {
 pub(crate) enum Output {
     Record(Recording),
     Rtmp(Box<RtmpLink>),
+    Whip(Box<WhipLink>),
 }
 
 impl Output {
@@ -53,6 +57,7 @@ impl Output {
         match self {
             Output::Record(r) => &r.label,
             Output::Rtmp(l) => &l.label,
+            Output::Whip(l) => &l.label,
         }
     }
 }
@@ -132,6 +137,7 @@ pub(crate) fn build(
     )?;
     let mut chain = vec![compositor.clone(), canvas_caps];
     chain.extend(program.overlays.iter().cloned());
+    chain.extend(crate::debug_clock::qr_clock()?);
     let monitor = plan.preview.then(|| monitor.unwrap_or_default());
     if let Some(monitor) = &monitor {
         let ptee = make("tee", "ptee")?;
@@ -186,6 +192,16 @@ pub(crate) fn build(
         }
         None => vec![silence_caps],
     };
+    let whip = plan
+        .outputs
+        .iter()
+        .any(|o| matches!(o, OutputSpec::Whip(_)));
+    if venc.is_some() && whip {
+        // The raw mix also goes to one Opus encode for every WebRTC destination.
+        let rawtee = make("tee", "rawtee")?;
+        achain.extend([rawtee.clone(), make("queue", "aenc-queue")?]);
+        opus_branch(&pipeline, &rawtee, plan.audio_bitrate_kbps)?;
+    }
     if venc.is_some() {
         let atee = make("tee", "atee")?;
         atee.set_property("allow-not-linked", true);
@@ -210,7 +226,16 @@ pub(crate) fn build(
             .outputs
             .iter()
             .enumerate()
-            .map(|(i, spec)| add_output(&pipeline, i, spec, Some((&vtee, &atee))))
+            .map(|(i, spec)| {
+                add_output(
+                    &pipeline,
+                    i,
+                    spec,
+                    (&vtee, &atee),
+                    true,
+                    pipeline.by_name("otee"),
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?,
         _ => Vec::new(),
     };
@@ -341,18 +366,55 @@ fn count_encoder(venc: &gst::Element, counters: &Arc<Counters>, fps: u32) {
     }
 }
 
-/// Builds output `index`. With `tees` its queues are linked to them at once; without, the
+/// rawtee → queue → Opus → otee: one Opus encode shared by every WHIP destination.
+fn opus_branch(
+    pipeline: &gst::Pipeline,
+    rawtee: &gst::Element,
+    bitrate_kbps: u32,
+) -> Result<(), MediaError> {
+    let opus = make("opusenc", "oenc-opusenc")?;
+    opus.set_property("bitrate", (bitrate_kbps.clamp(16, 256) * 1000) as i32);
+    let otee = make("tee", "otee")?;
+    otee.set_property("allow-not-linked", true);
+    let elements = [
+        make("queue", "oenc-queue")?,
+        make("audioconvert", "oenc-audioconvert")?,
+        make("audioresample", "oenc-audioresample")?,
+        opus,
+        otee,
+    ];
+    add_and_link(pipeline, &elements)?;
+    pipeline.add(rawtee)?;
+    rawtee.link(&elements[0])?;
+    Ok(())
+}
+
+/// Builds output `index`. With `link_now` its queues join the tees at once; without, the
 /// caller links them (a running session first starts the new elements, then links them).
 pub(crate) fn add_output(
     pipeline: &gst::Pipeline,
     index: usize,
     spec: &OutputSpec,
-    tees: Option<(&gst::Element, &gst::Element)>,
+    (vtee, atee): (&gst::Element, &gst::Element),
+    link_now: bool,
+    otee: Option<gst::Element>,
 ) -> Result<Output, MediaError> {
     let path = match spec {
         OutputSpec::Rtmp(dest) => {
+            let tees = link_now.then_some((vtee, atee));
             return Ok(Output::Rtmp(Box::new(RtmpLink::attach(
                 pipeline, index, dest, tees,
+            )?)));
+        }
+        OutputSpec::Whip(endpoint) => {
+            if !link_now {
+                return Err(MediaError::State(
+                    "a WHIP destination cannot join a running session yet; start the session with it".into(),
+                ));
+            }
+            let otee = otee.ok_or_else(|| MediaError::Build("no Opus encode for WHIP".into()))?;
+            return Ok(Output::Whip(Box::new(WhipLink::attach(
+                pipeline, index, endpoint, vtee, &otee,
             )?)));
         }
         OutputSpec::Record(path) => path,
@@ -374,7 +436,7 @@ pub(crate) fn add_output(
     let vq = queue("video")?;
     let aq = queue("audio")?;
     pipeline.add_many([&vq, &aq, &mux, &sink])?;
-    if let Some((vtee, atee)) = tees {
+    if link_now {
         vtee.link(&vq)?;
         atee.link(&aq)?;
     }

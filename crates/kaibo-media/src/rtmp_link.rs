@@ -33,21 +33,21 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 const SHORT_OUTAGE: Duration = Duration::from_secs(20);
 const SHORT_OUTAGE_RETRY: Duration = Duration::from_millis(1200);
 
-/// State shared with the streaming threads that feed the link.
+/// State shared with the streaming threads that feed a link (RTMP here, WHIP in `whip`).
 #[derive(Default)]
-struct Feed {
-    video: Mutex<Option<gst_app::AppSrc>>,
-    audio: Mutex<Option<gst_app::AppSrc>>,
+pub(crate) struct Feed {
+    pub video: Mutex<Option<gst_app::AppSrc>>,
+    pub audio: Mutex<Option<gst_app::AppSrc>>,
     /// Drop everything until the next video keyframe (after a (re)connect or a stall).
-    await_keyframe: AtomicBool,
+    pub await_keyframe: AtomicBool,
     /// A video frame reached the link's feeder: the encoder is running, so a (re)connect
     /// must ask it for a keyframe instead of waiting for its first.
-    seen_video: AtomicBool,
+    pub seen_video: AtomicBool,
     /// Bytes handed to the link (both streams), for the backlog.
-    pushed_bytes: AtomicU64,
+    pub pushed_bytes: AtomicU64,
     /// Video frames skipped while connected (a stalled destination, or waiting for the
     /// keyframe after a reconnect).
-    dropped_frames: AtomicU64,
+    pub dropped_frames: AtomicU64,
 }
 
 /// What a link reports to the engine.
@@ -492,7 +492,7 @@ pub(crate) fn resolve(dest: &Destination) -> Vec<std::net::IpAddr> {
 }
 
 /// A number in [0, 1) that differs between calls, for retry jitter.
-fn jitter() -> f64 {
+pub(crate) fn jitter() -> f64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -502,7 +502,7 @@ fn jitter() -> f64 {
 
 /// Hands one encoded buffer to the link, GOP-safe: after a (re)connect or a stall, nothing is
 /// sent until the next video keyframe.
-fn forward(feed: &Feed, is_video: bool, sample: gst::Sample) {
+pub(crate) fn forward(feed: &Feed, is_video: bool, sample: gst::Sample) {
     if is_video {
         feed.seen_video.store(true, Ordering::Relaxed);
     }

@@ -45,7 +45,7 @@ pub struct Destination {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DestinationError {
     #[error(
-        "the destination must start with rtmp:// or rtmps:// (got \"{0}\"); copy the push URL from the platform"
+        "the destination must start with rtmp://, rtmps://, whip+https:// or whip+http:// (got \"{0}\"); copy the push URL from the platform"
     )]
     Scheme(String),
     #[error("the destination has no host; expected rtmp://HOST[:PORT]/APP/STREAM-KEY")]
@@ -60,6 +60,10 @@ pub enum DestinationError {
     NoKey,
     #[error("user names and passwords in the URL are not supported; remove the part before '@'")]
     UserInfo,
+    #[error(
+        "the WHIP endpoint has no path; expected whip+https://HOST[:PORT]/PATH (give the token with --whip-token)"
+    )]
+    WhipPath,
 }
 
 impl Destination {
@@ -139,7 +143,7 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &s[prefix.len()..])
 }
 
-fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), DestinationError> {
+pub(crate) fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), DestinationError> {
     // IPv6 literal: [::1]:1935
     if let Some(rest) = authority.strip_prefix('[') {
         let (host, after) = rest.split_once(']').ok_or(DestinationError::NoHost)?;

@@ -17,6 +17,10 @@ pub enum FailureKind {
     KeyRejected,
     /// The connection to the destination broke while live.
     ConnectionLost,
+    /// A WebRTC ingest refused the request itself: wrong endpoint, or an offer it cannot take.
+    EndpointRejected,
+    /// WebRTC connectivity (ICE or DTLS) failed after signalling succeeded.
+    IceFailed,
     /// A capture device or display is missing or busy.
     DeviceMissing,
     /// An input file is missing or not readable as media.

@@ -18,6 +18,7 @@ pub mod settings;
 pub mod spec;
 pub mod stats;
 pub mod toml_check;
+pub mod whip;
 
 pub use destination::{Destination, DestinationError, Protocol};
 pub use event::{Command, Event, Failure, FailureKind, Transition};
@@ -31,3 +32,4 @@ pub use settings::{AppSettings, Language, TransitionKind};
 pub use spec::{SpecError, parse_source_spec};
 pub use stats::{OutputKind, OutputState, OutputStats, SessionState, StatsSnapshot, Summary};
 pub use toml_check::DataFileError;
+pub use whip::WhipEndpoint;

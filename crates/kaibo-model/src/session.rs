@@ -2,6 +2,7 @@
 
 use crate::destination::Destination;
 use crate::scene::{Canvas, Scene};
+use crate::whip::WhipEndpoint;
 use std::path::PathBuf;
 
 /// Which H.264 encoder to use.
@@ -99,8 +100,37 @@ pub fn parse_resolution(text: &str) -> Result<(u32, u32), String> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum OutputSpec {
     Rtmp(Destination),
+    /// A WebRTC ingest (WHIP): one encode's H.264 plus Opus, signalled over HTTP.
+    Whip(WhipEndpoint),
     /// A local, crash-safe recording (Matroska).
     Record(PathBuf),
+}
+
+impl OutputSpec {
+    /// Parses a `--to` URL: `rtmp(s)://…/KEY`, or `whip+http(s)://…` with `whip_token`.
+    pub fn parse_destination(
+        url: &str,
+        whip_token: Option<&str>,
+    ) -> Result<Self, crate::DestinationError> {
+        if url
+            .trim()
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("whip+"))
+        {
+            WhipEndpoint::parse(url, whip_token).map(OutputSpec::Whip)
+        } else {
+            Destination::parse(url).map(OutputSpec::Rtmp)
+        }
+    }
+
+    /// Where the output goes, secrets masked.
+    pub fn target(&self) -> String {
+        match self {
+            OutputSpec::Rtmp(d) => d.redacted(),
+            OutputSpec::Whip(w) => w.redacted(),
+            OutputSpec::Record(p) => p.display().to_string(),
+        }
+    }
 }
 
 /// Everything a live session needs, checked.
@@ -163,9 +193,12 @@ impl SessionPlan {
     pub fn secrets(&self) -> Vec<&crate::Secret> {
         self.outputs
             .iter()
-            .filter_map(|o| match o {
-                OutputSpec::Rtmp(d) => Some(&d.key),
-                OutputSpec::Record(_) => None,
+            .flat_map(|o| -> Vec<&crate::Secret> {
+                match o {
+                    OutputSpec::Rtmp(d) => vec![&d.key],
+                    OutputSpec::Whip(w) => w.secrets().collect(),
+                    OutputSpec::Record(_) => Vec::new(),
+                }
             })
             .collect()
     }

@@ -35,6 +35,7 @@ impl SessionState {
 #[serde(rename_all = "lowercase")]
 pub enum OutputKind {
     Rtmp,
+    Whip,
     Record,
 }
 

@@ -155,10 +155,7 @@ fn run(
             }
             Ok(Command::AddOutput(spec)) => {
                 if let Err(e) = engine.add_output(&spec) {
-                    let target = match &spec {
-                        kaibo_model::OutputSpec::Rtmp(d) => d.redacted(),
-                        kaibo_model::OutputSpec::Record(p) => p.display().to_string(),
-                    };
+                    let target = spec.target();
                     let _ = events.try_send(Event::OutputFailed {
                         target,
                         failure: failure(&e),

@@ -120,6 +120,7 @@ impl KaiboApp {
                 };
                 ui.label(match o.kind {
                     kaibo_model::OutputKind::Rtmp => tr.t("Stream", "推流"),
+                    kaibo_model::OutputKind::Whip => tr.t("Stream (WebRTC)", "推流（WebRTC）"),
                     kaibo_model::OutputKind::Record => tr.t("Recording", "录制"),
                 })
                 .on_hover_text(&o.target);

@@ -31,7 +31,14 @@ impl Engine {
             self.secrets.push(d.key.clone());
         }
         let index = self.built.outputs.len();
-        let mut output = add_output(&pipeline, index, spec, None)?;
+        let mut output = add_output(
+            &pipeline,
+            index,
+            spec,
+            (&vtee, &atee),
+            false,
+            pipeline.by_name("otee"),
+        )?;
         if let Output::Record(r) = &output
             && let Some(pad) = r.queues.first().and_then(|q| q.static_pad("src"))
         {
@@ -62,6 +69,7 @@ impl Engine {
         let queues = match &output {
             Output::Record(r) => r.queues.clone(),
             Output::Rtmp(l) => l.session_queues(),
+            Output::Whip(_) => Vec::new(),
         };
         for (tee, queue) in [&vtee, &atee].into_iter().zip(&queues) {
             tee.link(queue)?;
@@ -87,6 +95,12 @@ impl Engine {
         let queues: Vec<gst::Element> = match &self.built.outputs[i] {
             Output::Record(r) => r.queues.clone(),
             Output::Rtmp(l) => l.session_queues(),
+            Output::Whip(_) => {
+                return Err(MediaError::State(
+                    "a WHIP destination cannot leave a running session yet; stop the session"
+                        .into(),
+                ));
+            }
         };
         for queue in queues {
             let Some(sink) = queue.static_pad("sink") else {
@@ -119,6 +133,7 @@ impl Engine {
             let ended = match output {
                 Output::Record(r) => r.eos.load(std::sync::atomic::Ordering::SeqCst),
                 Output::Rtmp(l) => l.finished(),
+                Output::Whip(l) => l.finished(),
             };
             let prefix = format!("out{i}-");
             let pipeline = &self.built.pipeline;
