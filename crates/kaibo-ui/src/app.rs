@@ -482,7 +482,8 @@ impl KaiboApp {
                     if recording.as_deref() == Some(target.as_str()) {
                         (self.wanted.record, self.running.record) = (false, false);
                     }
-                    self.notify(Level::Error, format!("{target}: {}", failure.message));
+                    let text = crate::i18n::failure_text(self.tr(), &failure);
+                    self.notify(Level::Error, format!("{target}: {text}"));
                 }
                 Event::Reconnecting {
                     target,
@@ -512,7 +513,7 @@ impl KaiboApp {
             self.read_ended();
             if let Some(f) = failure {
                 // A failed stream or recording is not retried on its own; the preview is.
-                self.notify(Level::Error, f.message);
+                self.notify(Level::Error, crate::i18n::failure_text(self.tr(), &f));
                 self.wanted = Outputs::default();
                 self.live_since = None;
                 if self.running == Outputs::default() {
