@@ -4,8 +4,13 @@
 //! to the link that the server has not acknowledged yet — queued in the link, in the socket or
 //! in flight — in seconds of stream) and the delivered rate (bytes the server acknowledged per
 //! second, from the kernel's TCP state). On congestion (a backlog over 0.3 s)
-//! the target drops at once to 75 % of the best rate delivered while saturated, never below the floor; after a
-//! second without congestion it climbs back 25 % every 1.5 s up to the configured bitrate.
+//! the target drops at once to 75 % of the best rate delivered while saturated, never below the
+//! floor. After a second without congestion it climbs back 25 % a second up to what the link
+//! was seen to carry (the ceiling). Above the ceiling it only *probes*: after the link has been
+//! calm for a hold time (5 s, doubled after every failed probe up to a minute) it steps up 25 %
+//! and watches; if the backlog grows within 2 s the step is taken back at once, otherwise the
+//! step becomes the new ceiling and the next probe follows. So a link that stays narrow is not
+//! pushed past its width every few seconds, and one that widened is found again.
 //! Dropping frames stays the last resort (the links skip to the next keyframe beyond 2 s).
 
 use std::collections::VecDeque;
@@ -22,12 +27,23 @@ const CUT_COOLDOWN: Duration = Duration::from_secs(1);
 /// How far back the delivered rate is remembered while the link is saturated: its capacity is
 /// the best rate seen in this window (single samples dip while TCP recovers from a loss).
 const DELIVERED_WINDOW: Duration = Duration::from_secs(2);
-/// After a cut, steps up stop short of what the link was seen to carry for this long; then
-/// Kaibo probes above it again, in case the link widened.
-const CEILING_FOR: Duration = Duration::from_secs(5);
+/// Calm time before the first probe above the ceiling; doubled after each failed probe.
+const HOLD: Duration = Duration::from_secs(5);
+const MAX_HOLD: Duration = Duration::from_secs(60);
+/// How long a probe is watched, and the backlog growth (seconds of stream) that fails it.
+const PROBE_WINDOW: Duration = Duration::from_secs(2);
+const PROBE_GROWTH_S: f64 = 0.1;
 /// Calm time before (and between) steps up.
 const STEP_EVERY: Duration = Duration::from_millis(1000);
 const STEP_UP: f64 = 1.25;
+
+/// A step above the ceiling under watch.
+#[derive(Clone, Copy, Debug)]
+struct Probe {
+    from_kbps: u32,
+    at: Instant,
+    backlog_s: f64,
+}
 
 /// One link's signals for a sample.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -48,8 +64,11 @@ pub struct Abr {
     last_cut: Option<Instant>,
     calm_since: Option<Instant>,
     last_step: Option<Instant>,
-    /// What the link carried when last saturated, and when: no steps up past it for a while.
-    ceiling: Option<(u32, Instant)>,
+    /// What the link is known to carry: steps up past it are probes.
+    ceiling: Option<u32>,
+    /// Calm time needed before the next probe.
+    hold: Duration,
+    probe: Option<Probe>,
     /// The backlog when the target was last cut: a further cut needs it to have grown.
     backlog_at_cut: f64,
     delivered: VecDeque<(Instant, f64)>,
@@ -70,6 +89,8 @@ impl Abr {
             calm_since: None,
             last_step: None,
             ceiling: None,
+            hold: HOLD,
+            probe: None,
             backlog_at_cut: 0.0,
             delivered: VecDeque::new(),
             backlog_s: 0.0,
@@ -152,10 +173,13 @@ impl Abr {
             let fits = (capacity_kbps * CUT_TO - f64::from(self.audio_kbps)).max(0.0) as u32;
             let new = fits.clamp(self.floor_kbps, self.configured_kbps);
             if new < self.target_kbps {
+                if self.probe.take().is_some() {
+                    self.fail_probe();
+                }
                 self.target_kbps = new;
                 self.last_cut = Some(now);
                 let carried = (capacity_kbps * 0.9 - f64::from(self.audio_kbps)).max(0.0) as u32;
-                self.ceiling = Some((carried.max(new), now));
+                self.ceiling = Some(carried.max(new));
                 self.backlog_at_cut = backlog_s;
                 return Some(new);
             }
@@ -164,30 +188,64 @@ impl Abr {
         if backlog_s < CONGESTED_S / 2.0 {
             self.backlog_at_cut = 0.0;
         }
+        if let Some(probe) = self.probe {
+            if backlog_s >= probe.backlog_s + PROBE_GROWTH_S {
+                // The link did not take the step: back to what it carries, probe later.
+                self.probe = None;
+                self.fail_probe();
+                self.target_kbps = probe.from_kbps;
+                self.ceiling = Some(probe.from_kbps);
+                self.calm_since = None;
+                self.last_step = Some(now);
+                return Some(probe.from_kbps);
+            }
+            if now.duration_since(probe.at) < PROBE_WINDOW {
+                return None;
+            }
+            // The step held: it is the new ceiling, and the next probe may follow.
+            self.probe = None;
+            self.hold = HOLD;
+            self.ceiling = Some(self.target_kbps);
+        }
         if backlog_s >= CALM_S || self.target_kbps >= self.configured_kbps {
             self.calm_since = None;
+            if self.target_kbps >= self.configured_kbps {
+                self.ceiling = None;
+            }
             return None;
         }
         let calm_since = *self.calm_since.get_or_insert(now);
         let since_step = self
             .last_step
             .map_or(Duration::MAX, |t| now.duration_since(t));
-        if now.duration_since(calm_since) >= STEP_EVERY && since_step >= STEP_EVERY {
-            let limit = match self.ceiling {
-                Some((kbps, since)) if now.duration_since(since) < CEILING_FOR => kbps,
-                _ => self.configured_kbps,
-            };
-            let new = ((f64::from(self.target_kbps) * STEP_UP) as u32)
-                .min(limit)
-                .min(self.configured_kbps);
-            if new <= self.target_kbps {
-                return None;
-            }
-            self.target_kbps = new;
-            self.last_step = Some(now);
-            return Some(new);
+        let calm_for = now.duration_since(calm_since);
+        if calm_for < STEP_EVERY || since_step < STEP_EVERY {
+            return None;
         }
-        None
+        let stepped = ((f64::from(self.target_kbps) * STEP_UP) as u32).min(self.configured_kbps);
+        let new = match self.ceiling {
+            Some(ceiling) if self.target_kbps < ceiling => stepped.min(ceiling),
+            Some(_) if calm_for < self.hold => return None,
+            Some(_) => {
+                self.probe = Some(Probe {
+                    from_kbps: self.target_kbps,
+                    at: now,
+                    backlog_s,
+                });
+                stepped
+            }
+            None => stepped,
+        };
+        if new <= self.target_kbps {
+            return None;
+        }
+        self.target_kbps = new;
+        self.last_step = Some(now);
+        Some(new)
+    }
+
+    fn fail_probe(&mut self) {
+        self.hold = (self.hold * 2).min(MAX_HOLD);
     }
 }
 
@@ -256,10 +314,77 @@ mod tests {
         }
         assert_eq!(steps.last().map(|s| s.0), Some(2500), "{steps:?}");
         assert!(steps.windows(2).all(|w| w[1].0 > w[0].0), "{steps:?}");
+        // Up to the ceiling at once, a 5 s hold, then a probe every 2 s.
         assert!(
-            steps.last().map(|s| s.1).unwrap_or(99.0) <= 10.0,
+            steps.last().map(|s| s.1).unwrap_or(99.0) <= 13.0,
             "{steps:?}"
         );
+    }
+
+    /// A link of `capacity` kbit/s fed at the target plus audio, sampled every 0.25 s: the
+    /// backlog grows by what does not fit and drains by what does.
+    struct Link {
+        capacity_kbps: f64,
+        backlog_bytes: f64,
+    }
+
+    impl Link {
+        fn sample(&mut self, abr: &Abr) -> [LinkSignal; 1] {
+            let offered = f64::from(abr.target_kbps() + abr.audio_kbps);
+            let queued = self.backlog_bytes * 8.0 / 1000.0 / 0.25;
+            let delivered = (offered + queued).min(self.capacity_kbps);
+            self.backlog_bytes =
+                (self.backlog_bytes + (offered - delivered) * 1000.0 / 8.0 * 0.25).max(0.0);
+            sig(self.backlog_bytes as u64, delivered)
+        }
+    }
+
+    #[test]
+    fn a_link_that_stays_narrow_is_probed_ever_more_rarely() {
+        let t0 = Instant::now();
+        let mut abr = Abr::new(2500, 300, 128);
+        let mut link = Link {
+            capacity_kbps: 1500.0,
+            backlog_bytes: 0.0,
+        };
+        let mut over = Vec::new();
+        let mut probes = 0;
+        for i in 1..=(180 * 4) {
+            let now = t0 + Duration::from_millis(250 * i);
+            let before = abr.target_kbps();
+            abr.update(now, &link.sample(&abr));
+            if abr.target_kbps() > before && abr.probe.is_some() {
+                probes += 1;
+            }
+            // Past the first 10 s (the cut and the drain), count the quarter seconds over.
+            if i > 40 && abr.target_kbps() + abr.audio_kbps > 1500 {
+                over.push(i);
+            }
+        }
+        // Holds of 5, 10, 20, 40 and 60 s between probes: a handful in three minutes.
+        assert!((3..=7).contains(&probes), "{probes} probes");
+        assert!(
+            over.len() * 100 <= 170 * 4 * 5,
+            "over the link {} of 680",
+            over.len()
+        );
+        assert!(abr.backlog_s() < CONGESTED_S, "{}", abr.backlog_s());
+
+        // The link widens: found again within 20 s (the hold may be a minute, but a probe
+        // that holds resets it and the climb goes on every 2 s).
+        link.capacity_kbps = 6000.0;
+        let widened = t0 + Duration::from_secs(180);
+        let mut reached = None;
+        for i in 1..=(90 * 4) {
+            let now = widened + Duration::from_millis(250 * i);
+            abr.update(now, &link.sample(&abr));
+            if abr.target_kbps() == 2500 {
+                reached = Some(now.duration_since(widened));
+                break;
+            }
+        }
+        let reached = reached.expect("climbs back to the configured rate");
+        assert!(reached <= MAX_HOLD + Duration::from_secs(10), "{reached:?}");
     }
 
     #[test]
