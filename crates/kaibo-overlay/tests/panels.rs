@@ -165,3 +165,105 @@ fn different_questions_draw_different_text() {
     assert_ne!(a, b);
     assert_eq!(render("怎么报名？How to join"), a, "the same text draws the same pixels");
 }
+
+/// Bars top to bottom: groups of rows holding an accent run of at least 12 px (glyph strokes
+/// and stars are not accent in a poll card); each bar's length is its longest run.
+fn bar_lengths(frame: &kaibo_overlay::Frame, card: PixelRect) -> Vec<u32> {
+    let mut bars = Vec::new();
+    let mut current: Option<u32> = None;
+    for y in card.y..card.bottom() {
+        let (mut best, mut run) = (0, 0);
+        for x in card.x..card.right() {
+            run = if is_accent(frame.pixel(x, y)) { run + 1 } else { 0 };
+            best = best.max(run);
+        }
+        match (best >= 12, current) {
+            (true, c) => current = Some(c.unwrap_or(0).max(best)),
+            (false, Some(len)) => {
+                bars.push(len);
+                current = None;
+            }
+            (false, None) => {}
+        }
+    }
+    bars.extend(current);
+    bars
+}
+
+#[test]
+fn poll_bars_are_proportional_to_votes() {
+    let (frame, rects) = render_once(&state(vec![panel("p", Anchor::TopRight, poll(&[45, 15, 0, 30]))]));
+    let card = rects[0].1;
+    let theme = kaibo_overlay::Theme::for_canvas(W, H);
+    let track_w = card.width as f32 - 2.0 * theme.pad;
+    let bars = bar_lengths(&frame, card);
+    assert_eq!(bars.len(), 3, "the option with no votes has no bar: {bars:?}");
+    let expected = [45.0 / 90.0, 15.0 / 90.0, 30.0 / 90.0].map(|f| f * track_w);
+    for (bar, want) in bars.iter().zip(expected) {
+        assert!((*bar as f32 - want).abs() <= 1.5, "bar {bar} px, want {want:.1} ({bars:?})");
+    }
+
+    // More votes, longer bar: the order follows the votes.
+    let (frame, rects) = render_once(&state(vec![panel("p", Anchor::TopRight, poll(&[10, 80, 10]))]));
+    let bars = bar_lengths(&frame, rects[0].1);
+    assert_eq!(bars.len(), 3, "{bars:?}");
+    assert!(bars[1] > 7 * bars[0] && bars[0] == bars[2], "{bars:?}");
+}
+
+#[test]
+fn a_poll_without_votes_draws_empty_tracks() {
+    let (frame, rects) = render_once(&state(vec![panel("p", Anchor::TopRight, poll(&[0, 0]))]));
+    assert!(bar_lengths(&frame, rects[0].1).is_empty());
+}
+
+#[test]
+fn join_qr_decodes_back_to_its_url() {
+    let url = "https://kaibo.example/j/8Fq2?from=stream&lang=zh-CN";
+    let qr = PanelContent::JoinQr {
+        url: url.into(),
+        caption: "扫码加入".into(),
+    };
+    for (w, h) in [(1280, 720), (1920, 1080)] {
+        let mut r = kaibo_overlay::Renderer::new(w, h, fonts()).expect("renderer").with_fade_ms(0);
+        let frame = r
+            .render(&state(vec![panel("j", Anchor::TopRight, qr.clone())]), T0)
+            .expect("frame")
+            .clone();
+        dump(&frame, &format!("qr_{h}"));
+        // What a viewer's phone sees: the layer over a black program.
+        let luma = |x: usize, y: usize| {
+            let p = frame.pixel(x as u32, y as u32);
+            ((u32::from(p[0]) + u32::from(p[1]) + u32::from(p[2])) / 3 * u32::from(p[3]) / 255) as u8
+        };
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, luma);
+        let grids = img.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code on the {h}p canvas");
+        let (_, content) = grids[0].decode().expect("decodes");
+        assert_eq!(content, url);
+    }
+}
+
+#[test]
+fn text_scales_with_the_canvas() {
+    let text = "怎么报名？How to join";
+    let height_at = |w: u32, h: u32| {
+        let mut r = kaibo_overlay::Renderer::new(w, h, fonts()).expect("renderer").with_fade_ms(0);
+        let frame = r
+            .render(&state(vec![panel("q", Anchor::BottomRight, question(text))]), T0)
+            .expect("frame")
+            .clone();
+        let card = r.panel_rects()[0].1;
+        let (_, y0, _, y1) = bbox(&matching(&frame, card, is_text_white));
+        (y1 - y0) as f32
+    };
+    let (h720, h1080) = (height_at(1280, 720), height_at(1920, 1080));
+    assert!((h1080 / h720 - 1.5).abs() < 0.1, "{h720} px at 720p, {h1080} px at 1080p");
+}
+
+#[test]
+fn missing_cjk_font_names_the_package() {
+    let err = kaibo_overlay::Fonts::from_database(cosmic_text::fontdb::Database::new())
+        .expect_err("no fonts at all");
+    let message = err.to_string();
+    assert!(message.contains("fonts-noto-cjk") && message.contains("Noto Sans CJK SC"), "{message}");
+}
