@@ -46,19 +46,32 @@ impl CardSpec {
     }
 
     /// Adds left-aligned text wrapped to the inner width.
-    pub fn text(&mut self, fonts: &mut Fonts, theme: &Theme, text: &str, style: TextStyle, color: Rgba) {
+    pub fn text(
+        &mut self,
+        fonts: &mut Fonts,
+        theme: &Theme,
+        text: &str,
+        style: TextStyle,
+        color: Rgba,
+    ) {
         let block = fonts.layout(text, &style, self.inner_w(theme));
         self.rows.push(Row::Text { block, color });
     }
 
     /// Adds centred text.
-    pub fn centered(&mut self, fonts: &mut Fonts, theme: &Theme, text: &str, style: TextStyle, color: Rgba) {
+    pub fn centered(
+        &mut self,
+        fonts: &mut Fonts,
+        theme: &Theme,
+        text: &str,
+        style: TextStyle,
+        color: Rgba,
+    ) {
         let block = fonts.layout(text, &style, self.inner_w(theme));
         self.rows.push(Row::Centered { block, color });
     }
 
     /// Adds `left` with `right` flush right on one line; `left` wraps in what `right` leaves.
-    #[allow(clippy::too_many_arguments)]
     pub fn pair(
         &mut self,
         fonts: &mut Fonts,
@@ -67,7 +80,14 @@ impl CardSpec {
         (right, right_style, right_color): (&str, TextStyle, Rgba),
     ) {
         let inner = self.inner_w(theme);
-        let right = fonts.layout(right, &TextStyle { max_lines: 1, ..right_style }, inner / 2.0);
+        let right = fonts.layout(
+            right,
+            &TextStyle {
+                max_lines: 1,
+                ..right_style
+            },
+            inner / 2.0,
+        );
         let left_w = (inner - right.width - theme.gap).max(1.0);
         let left = fonts.layout(left, &left_style, left_w);
         self.rows.push(Row::Pair {
@@ -91,7 +111,11 @@ impl CardSpec {
     /// Card height: padding, rows and the gaps between them.
     pub fn height(&self, theme: &Theme) -> f32 {
         let inner_w = self.inner_w(theme);
-        let rows: f32 = self.rows.iter().map(|r| Self::row_height(r, theme, inner_w)).sum();
+        let rows: f32 = self
+            .rows
+            .iter()
+            .map(|r| Self::row_height(r, theme, inner_w))
+            .sum();
         let gaps = self.rows.len().saturating_sub(1) as f32 * theme.gap;
         (2.0 * theme.pad + rows + gaps).ceil()
     }
@@ -100,7 +124,12 @@ impl CardSpec {
     pub fn paint(&self, fonts: &mut Fonts, theme: &Theme) -> Option<Pixmap> {
         let (w, h) = (self.width.ceil(), self.height(theme));
         let mut pixmap = Pixmap::new(w as u32, h as u32)?;
-        fill_path(&mut pixmap, &rounded_rect(0.0, 0.0, w, h, theme.radius)?, theme::CARD, None);
+        fill_path(
+            &mut pixmap,
+            &rounded_rect(0.0, 0.0, w, h, theme.radius)?,
+            theme::CARD,
+            None,
+        );
         let (x0, inner_w) = (theme.pad, self.inner_w(theme));
         let clip = (
             theme.pad.floor() as i32,
@@ -128,7 +157,9 @@ impl CardSpec {
                 }
                 Row::Bar { fraction } => paint_bar(&mut pixmap, theme, (x0, y), inner_w, *fraction),
                 Row::Stars { average } => paint_stars(&mut pixmap, theme, (x0, y), *average),
-                Row::Qr { dark, modules } => paint_qr(&mut pixmap, theme, (x0, y), inner_w, dark, *modules),
+                Row::Qr { dark, modules } => {
+                    paint_qr(&mut pixmap, theme, (x0, y), inner_w, dark, *modules)
+                }
             }
             y += Self::row_height(row, theme, inner_w) + theme.gap;
         }
@@ -150,7 +181,13 @@ fn paint_rgba(color: Rgba) -> Paint<'static> {
 }
 
 fn fill_path(pixmap: &mut Pixmap, path: &Path, color: Rgba, mask: Option<&Mask>) {
-    pixmap.fill_path(path, &paint_rgba(color), FillRule::Winding, Transform::identity(), mask);
+    pixmap.fill_path(
+        path,
+        &paint_rgba(color),
+        FillRule::Winding,
+        Transform::identity(),
+        mask,
+    );
 }
 
 /// A rectangle with corners of radius `r` (clamped to half the shorter side).
@@ -178,7 +215,12 @@ fn paint_bar(pixmap: &mut Pixmap, theme: &Theme, (x, y): (f32, f32), w: f32, fra
     let fill_w = (w * fraction.clamp(0.0, 1.0)).round();
     // Square ends: the filled length is exactly proportional to the votes.
     if let Some(rect) = Rect::from_xywh(x.round(), y.round(), fill_w, h.round()) {
-        pixmap.fill_rect(rect, &paint_rgba(theme::ACCENT), Transform::identity(), None);
+        pixmap.fill_rect(
+            rect,
+            &paint_rgba(theme::ACCENT),
+            Transform::identity(),
+            None,
+        );
     }
 }
 
@@ -204,30 +246,53 @@ fn star(x: f32, y: f32, size: f32) -> Option<Path> {
 fn paint_stars(pixmap: &mut Pixmap, theme: &Theme, (x, y): (f32, f32), average: f32) {
     let size = theme.star_px;
     let step = size * 1.15;
-    let filled_to = x + step * average.clamp(0.0, 5.0).floor()
+    let filled_to = x
+        + step * average.clamp(0.0, 5.0).floor()
         + size * (average.clamp(0.0, 5.0) - average.clamp(0.0, 5.0).floor());
     let mut mask = Mask::new(pixmap.width(), pixmap.height());
-    if let (Some(mask), Some(rect)) = (mask.as_mut(), Rect::from_ltrb(0.0, 0.0, filled_to, pixmap.height() as f32)) {
-        mask.fill_path(&PathBuilder::from_rect(rect), FillRule::Winding, false, Transform::identity());
+    if let (Some(mask), Some(rect)) = (
+        mask.as_mut(),
+        Rect::from_ltrb(0.0, 0.0, filled_to, pixmap.height() as f32),
+    ) {
+        mask.fill_path(
+            &PathBuilder::from_rect(rect),
+            FillRule::Winding,
+            false,
+            Transform::identity(),
+        );
     }
     for i in 0..5 {
         let Some(path) = star(x + i as f32 * step, y, size) else {
             continue;
         };
         fill_path(pixmap, &path, theme::TRACK, None);
-        if filled_to > x && let Some(mask) = mask.as_ref() {
+        if filled_to > x
+            && let Some(mask) = mask.as_ref()
+        {
             fill_path(pixmap, &path, theme::ACCENT, Some(mask));
         }
     }
 }
 
-fn paint_qr(pixmap: &mut Pixmap, theme: &Theme, (x, y): (f32, f32), inner_w: f32, dark: &[bool], modules: usize) {
+fn paint_qr(
+    pixmap: &mut Pixmap,
+    theme: &Theme,
+    (x, y): (f32, f32),
+    inner_w: f32,
+    dark: &[bool],
+    modules: usize,
+) {
     let m = qr_module_px(theme, modules, inner_w);
     let side = m * modules as f32;
     let left = (x + (inner_w - side) / 2.0).round();
     let top = y.round();
     if let Some(ground) = Rect::from_xywh(left, top, side, side) {
-        pixmap.fill_rect(ground, &paint_rgba(theme::QR_LIGHT), Transform::identity(), None);
+        pixmap.fill_rect(
+            ground,
+            &paint_rgba(theme::QR_LIGHT),
+            Transform::identity(),
+            None,
+        );
     }
     let ink = paint_rgba(theme::QR_DARK);
     for (i, _) in dark.iter().enumerate().filter(|(_, d)| **d) {

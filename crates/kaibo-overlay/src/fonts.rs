@@ -99,10 +99,7 @@ impl Fonts {
         let text = plain_text(text);
         let line_height = (style.size_px * style.line_factor).ceil();
         let max_lines = style.max_lines.max(1);
-        let mut buffer = Buffer::new(
-            &mut self.system,
-            Metrics::new(style.size_px, line_height),
-        );
+        let mut buffer = Buffer::new(&mut self.system, Metrics::new(style.size_px, line_height));
         buffer.set_wrap(Wrap::WordOrGlyph);
         buffer.set_ellipsize(Ellipsize::End(EllipsizeHeightLimit::Lines(max_lines)));
         buffer.set_size(Some(max_width.max(1.0)), None);

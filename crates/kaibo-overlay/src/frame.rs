@@ -87,7 +87,12 @@ impl Frame {
             return [0; 4];
         }
         let i = (y as usize * self.width as usize + x as usize) * 4;
-        [self.data[i], self.data[i + 1], self.data[i + 2], self.data[i + 3]]
+        [
+            self.data[i],
+            self.data[i + 1],
+            self.data[i + 2],
+            self.data[i + 3],
+        ]
     }
 
     /// The pixels that differ from the previous frame lie inside this rectangle (`None` on

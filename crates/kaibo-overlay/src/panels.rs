@@ -70,7 +70,13 @@ pub fn question_style(theme: &Theme) -> TextStyle {
 }
 
 /// Lays out the card for `content` at `now_ms`, `width` wide.
-pub fn card(fonts: &mut Fonts, theme: &Theme, content: &PanelContent, now_ms: u64, width: f32) -> CardSpec {
+pub fn card(
+    fonts: &mut Fonts,
+    theme: &Theme,
+    content: &PanelContent,
+    now_ms: u64,
+    width: f32,
+) -> CardSpec {
     let mut spec = CardSpec::new(width);
     let t = theme;
     let small = style(t, t.small_px, false, 1);
@@ -85,35 +91,87 @@ pub fn card(fonts: &mut Fonts, theme: &Theme, content: &PanelContent, now_ms: u6
             );
             spec.text(fonts, t, text, question_style(t), theme::TEXT);
         }
-        PanelContent::Poll { title: name, options, open } => {
+        PanelContent::Poll {
+            title: name,
+            options,
+            open,
+        } => {
             spec.text(fonts, t, name, title, theme::TEXT);
             let total: u64 = options.iter().map(|o| u64::from(o.votes)).sum();
             for option in options.iter().take(POLL_OPTIONS_MAX) {
-                let fraction = if total == 0 { 0.0 } else { option.votes as f32 / total as f32 };
+                let fraction = if total == 0 {
+                    0.0
+                } else {
+                    option.votes as f32 / total as f32
+                };
                 let percent = format!("{}%", (fraction * 100.0).round());
-                spec.pair(fonts, t, (&option.label, small, theme::TEXT), (&percent, small, theme::TEXT));
+                spec.pair(
+                    fonts,
+                    t,
+                    (&option.label, small, theme::TEXT),
+                    (&percent, small, theme::TEXT),
+                );
                 spec.rows.push(Row::Bar { fraction });
             }
-            let state = if *open { "投票中" } else { "投票已结束" };
-            spec.text(fonts, t, &format!("共 {total} 票 · {state}"), small, theme::MUTED);
+            let state = if *open {
+                "投票中"
+            } else {
+                "投票已结束"
+            };
+            spec.text(
+                fonts,
+                t,
+                &format!("共 {total} 票 · {state}"),
+                small,
+                theme::MUTED,
+            );
         }
-        PanelContent::Rating { title: name, average, count } => {
+        PanelContent::Rating {
+            title: name,
+            average,
+            count,
+        } => {
             spec.text(fonts, t, name, title, theme::TEXT);
-            let average = if average.is_finite() { average.clamp(0.0, 5.0) } else { 0.0 };
+            let average = if average.is_finite() {
+                average.clamp(0.0, 5.0)
+            } else {
+                0.0
+            };
             spec.rows.push(Row::Stars { average });
-            spec.text(fonts, t, &format!("{average:.1} 分 · {count} 人评分"), small, theme::MUTED);
+            spec.text(
+                fonts,
+                t,
+                &format!("{average:.1} 分 · {count} 人评分"),
+                small,
+                theme::MUTED,
+            );
         }
         PanelContent::Countdown { label, ends_at_ms } => {
             spec.centered(fonts, t, label, title, theme::TEXT);
             let digits = clock(displayed_seconds(*ends_at_ms, now_ms));
-            spec.centered(fonts, t, &digits, style(t, t.digits_px, true, 1), theme::ACCENT);
+            spec.centered(
+                fonts,
+                t,
+                &digits,
+                style(t, t.digits_px, true, 1),
+                theme::ACCENT,
+            );
         }
-        PanelContent::Offer { title: name, detail, ends_at_ms } => {
+        PanelContent::Offer {
+            title: name,
+            detail,
+            ends_at_ms,
+        } => {
             let left = (name.as_str(), style(t, t.title_px, true, 1), theme::ACCENT);
             match ends_at_ms {
                 Some(end) => {
                     let remaining = format!("剩余 {}", clock(displayed_seconds(*end, now_ms)));
-                    spec.pair(fonts, t, left, (&remaining, style(t, t.title_px, true, 1), theme::TEXT));
+                    spec.pair(
+                        fonts,
+                        t,
+                        left,
+                        (&remaining, style(t, t.title_px, true, 1), theme::TEXT),
+                    );
                 }
                 None => spec.text(fonts, t, left.0, left.1, left.2),
             }
@@ -121,18 +179,39 @@ pub fn card(fonts: &mut Fonts, theme: &Theme, content: &PanelContent, now_ms: u6
         }
         PanelContent::Winners { title: name, names } => {
             spec.text(fonts, t, name, style(t, t.title_px, true, 1), theme::ACCENT);
-            spec.text(fonts, t, &names.join("、"), style(t, t.body_px, false, 3), theme::TEXT);
+            spec.text(
+                fonts,
+                t,
+                &names.join("、"),
+                style(t, t.body_px, false, 3),
+                theme::TEXT,
+            );
         }
         PanelContent::JoinQr { url, caption } => {
             match qr_modules(url) {
                 Some((dark, modules)) => spec.rows.push(Row::Qr { dark, modules }),
                 None => spec.text(fonts, t, "链接过长，无法生成二维码", small, theme::MUTED),
             }
-            spec.centered(fonts, t, caption, style(t, t.small_px, false, 2), theme::TEXT);
+            spec.centered(
+                fonts,
+                t,
+                caption,
+                style(t, t.small_px, false, 2),
+                theme::TEXT,
+            );
         }
-        PanelContent::LowerThird { title: name, subtitle } => {
+        PanelContent::LowerThird {
+            title: name,
+            subtitle,
+        } => {
             spec.text(fonts, t, name, style(t, t.name_px, true, 1), theme::TEXT);
-            spec.text(fonts, t, subtitle, style(t, t.small_px, false, 1), theme::MUTED);
+            spec.text(
+                fonts,
+                t,
+                subtitle,
+                style(t, t.small_px, false, 1),
+                theme::MUTED,
+            );
         }
     }
     spec
@@ -181,7 +260,10 @@ mod tests {
         let (dark, side) = qr_modules("https://kaibo.example/j/abc").expect("fits");
         assert_eq!(dark.len(), side * side);
         assert!(side >= 21 + 2 * QR_QUIET);
-        assert!(!dark[..side * QR_QUIET].iter().any(|d| *d), "quiet rows are light");
+        assert!(
+            !dark[..side * QR_QUIET].iter().any(|d| *d),
+            "quiet rows are light"
+        );
         assert!(qr_modules(&"x".repeat(5_000)).is_none());
     }
 }

@@ -120,7 +120,10 @@ impl Renderer {
         if self.rendered && placed == self.placed {
             return None;
         }
-        let damage = self.rendered.then(|| damage(&self.placed, &placed)).flatten();
+        let damage = self
+            .rendered
+            .then(|| damage(&self.placed, &placed))
+            .flatten();
         self.compose(&placed);
         let copy = match damage {
             Some(rect) => rect,
@@ -186,7 +189,10 @@ impl Renderer {
     /// Brings the tracks in line with `state`: new ids fade in, vanished ones fade out in
     /// their place, finished fades settle. A repeated id counts once.
     fn sync(&mut self, state: &OverlayState, now_ms: u64) {
-        let mut old: Vec<Option<Track>> = std::mem::take(&mut self.tracks).into_iter().map(Some).collect();
+        let mut old: Vec<Option<Track>> = std::mem::take(&mut self.tracks)
+            .into_iter()
+            .map(Some)
+            .collect();
         let mut next: Vec<Track> = Vec::with_capacity(state.panels.len());
         for panel in &state.panels {
             if next.iter().any(|t| t.id == panel.id) {
@@ -198,7 +204,8 @@ impl Renderer {
                 .and_then(Option::take);
             let phase = match known.as_ref().map(|t| t.phase) {
                 Some(Phase::Out { .. }) => {
-                    let shown = self.opacity(known.as_ref().map_or(Phase::Shown, |t| t.phase), now_ms);
+                    let shown =
+                        self.opacity(known.as_ref().map_or(Phase::Shown, |t| t.phase), now_ms);
                     Phase::In {
                         start_ms: now_ms.saturating_sub((shown * self.fade_ms as f32) as u64),
                     }
@@ -225,7 +232,9 @@ impl Renderer {
             }
             next.insert(index.min(next.len()), track);
         }
-        next.retain(|t| !(matches!(t.phase, Phase::Out { .. }) && self.opacity(t.phase, now_ms) <= 0.0));
+        next.retain(|t| {
+            !(matches!(t.phase, Phase::Out { .. }) && self.opacity(t.phase, now_ms) <= 0.0)
+        });
         for track in &mut next {
             if matches!(track.phase, Phase::In { .. }) && self.opacity(track.phase, now_ms) >= 1.0 {
                 track.phase = Phase::Shown;
@@ -240,10 +249,10 @@ impl Renderer {
         for track in &mut self.tracks {
             let tick = deadline(&track.content).map(|end| displayed_seconds(end, now_ms));
             let width = card_width(&self.theme, track.anchor, &track.content, self.width).round();
-            let fresh = track
-                .drawn
-                .as_ref()
-                .is_some_and(|d| matches!(track.phase, Phase::Out { .. }) || (d.content == track.content && d.tick == tick && d.width == width));
+            let fresh = track.drawn.as_ref().is_some_and(|d| {
+                matches!(track.phase, Phase::Out { .. })
+                    || (d.content == track.content && d.tick == tick && d.width == width)
+            });
             if fresh {
                 continue;
             }
@@ -318,7 +327,12 @@ impl Renderer {
             }
         }
         for p in placed {
-            let Some(drawn) = self.tracks.iter().find(|t| t.id == p.id).and_then(|t| t.drawn.as_ref()) else {
+            let Some(drawn) = self
+                .tracks
+                .iter()
+                .find(|t| t.id == p.id)
+                .and_then(|t| t.drawn.as_ref())
+            else {
                 continue;
             };
             let (x, y) = p.origin;
@@ -327,8 +341,14 @@ impl Renderer {
                 quality: FilterQuality::Nearest,
                 ..PixmapPaint::default()
             };
-            self.canvas
-                .draw_pixmap(x, y, drawn.pixmap.as_ref(), &paint, Transform::identity(), None);
+            self.canvas.draw_pixmap(
+                x,
+                y,
+                drawn.pixmap.as_ref(),
+                &paint,
+                Transform::identity(),
+                None,
+            );
         }
     }
 }
@@ -364,11 +384,18 @@ fn damage(before: &[Placed], after: &[Placed]) -> Option<PixelRect> {
         .iter()
         .map(|p| &p.id)
         .filter(|id| after.iter().any(|a| &a.id == *id))
-        .ne(after.iter().map(|p| &p.id).filter(|id| before.iter().any(|b| &b.id == *id)));
+        .ne(after
+            .iter()
+            .map(|p| &p.id)
+            .filter(|id| before.iter().any(|b| &b.id == *id)));
     before
         .iter()
         .filter(|p| order_changed || !after.contains(p))
-        .chain(after.iter().filter(|p| order_changed || !before.contains(p)))
+        .chain(
+            after
+                .iter()
+                .filter(|p| order_changed || !before.contains(p)),
+        )
         .map(|p| p.rect)
         .reduce(PixelRect::union)
 }

@@ -16,12 +16,28 @@ fn zalgo() -> String {
 
 fn hostile_texts() -> Vec<(&'static str, String)> {
     vec![
-        ("bidi", "\u{202E}怎么报名 gnp.exe\u{202C} \u{2067}RTL\u{2069} tail".into()),
+        (
+            "bidi",
+            "\u{202E}怎么报名 gnp.exe\u{202C} \u{2067}RTL\u{2069} tail".into(),
+        ),
         ("zalgo", zalgo()),
-        ("wide", "报名参加直播抽奖活动请扫码".repeat(24).chars().take(300).collect()),
-        ("script", "<script>alert('x')</script><b>粗体</b>&amp;".into()),
+        (
+            "wide",
+            "报名参加直播抽奖活动请扫码"
+                .repeat(24)
+                .chars()
+                .take(300)
+                .collect(),
+        ),
+        (
+            "script",
+            "<script>alert('x')</script><b>粗体</b>&amp;".into(),
+        ),
         ("unbroken", "W".repeat(300)),
-        ("controls", "第一行\n第二行\r\n\t第三行\u{0}\u{7}\u{2028}end".into()),
+        (
+            "controls",
+            "第一行\n第二行\r\n\t第三行\u{0}\u{7}\u{2028}end".into(),
+        ),
     ]
 }
 
@@ -104,7 +120,10 @@ fn assert_inside_its_card(frame: &Frame, card: kaibo_overlay::PixelRect, what: &
     for y in 0..frame.height() {
         for x in 0..frame.width() {
             if frame.pixel(x, y)[3] != 0 {
-                assert!(card.contains(x, y), "{what}: pixel ({x},{y}) outside its card {card:?}");
+                assert!(
+                    card.contains(x, y),
+                    "{what}: pixel ({x},{y}) outside its card {card:?}"
+                );
             }
         }
     }
@@ -114,29 +133,58 @@ fn assert_inside_its_card(frame: &Frame, card: kaibo_overlay::PixelRect, what: &
 fn hostile_text_stays_inside_its_card_in_every_panel_kind() {
     for (name, text) in hostile_texts() {
         for (anchor, content) in every_kind(&text) {
-            let what = format!("{name} in {content:?}").chars().take(120).collect::<String>();
+            let what = format!("{name} in {content:?}")
+                .chars()
+                .take(120)
+                .collect::<String>();
             let (frame, rects) = render_once(&state(vec![panel("x", anchor, content)]));
             assert_eq!(rects.len(), 1, "{what}");
             let card = rects[0].1;
             assert_inside_its_card(&frame, card, &what);
-            assert!(card.height < H / 2, "{what}: the card stays small, {card:?}");
-            assert!(!matching(&frame, card, is_text_white).is_empty(), "{what}: text is drawn");
+            assert!(
+                card.height < H / 2,
+                "{what}: the card stays small, {card:?}"
+            );
+            assert!(
+                !matching(&frame, card, is_text_white).is_empty(),
+                "{what}: text is drawn"
+            );
         }
     }
 }
 
 #[test]
 fn a_long_question_is_cut_to_four_lines() {
-    let wall: String = "报名参加直播抽奖活动请扫码".repeat(24).chars().take(300).collect();
-    let (frame, long) = render_once(&state(vec![panel("q", Anchor::BottomRight, question(&wall))]));
+    let wall: String = "报名参加直播抽奖活动请扫码"
+        .repeat(24)
+        .chars()
+        .take(300)
+        .collect();
+    let (frame, long) = render_once(&state(vec![panel(
+        "q",
+        Anchor::BottomRight,
+        question(&wall),
+    )]));
     dump(&frame, "wall");
     let four: String = wall.chars().take(60).collect();
-    let (_, four_lines) = render_once(&state(vec![panel("q", Anchor::BottomRight, question(&four))]));
-    assert_eq!(long[0].1.height, four_lines[0].1.height, "300 characters take as many lines as 60");
+    let (_, four_lines) = render_once(&state(vec![panel(
+        "q",
+        Anchor::BottomRight,
+        question(&four),
+    )]));
+    assert_eq!(
+        long[0].1.height, four_lines[0].1.height,
+        "300 characters take as many lines as 60"
+    );
 }
 
 fn question_pixels(text: &str) -> Frame {
-    render_once(&state(vec![panel("q", Anchor::BottomRight, question(text))])).0
+    render_once(&state(vec![panel(
+        "q",
+        Anchor::BottomRight,
+        question(text),
+    )]))
+    .0
 }
 
 #[test]
@@ -146,7 +194,10 @@ fn bidi_overrides_are_ignored_when_drawing() {
         question_pixels("怎么报名 How to join"),
         "an override character changes nothing on the stream"
     );
-    assert_ne!(question_pixels("怎么报名 How to join"), question_pixels("怎么报名 How to nioj"));
+    assert_ne!(
+        question_pixels("怎么报名 How to join"),
+        question_pixels("怎么报名 How to nioj")
+    );
 }
 
 #[test]
@@ -160,5 +211,9 @@ fn zalgo_draws_like_its_capped_form() {
 #[test]
 fn markup_is_drawn_as_characters() {
     let markup = question_pixels("<b>报名</b>");
-    assert_ne!(markup, question_pixels("报名"), "the tags are visible text, not formatting");
+    assert_ne!(
+        markup,
+        question_pixels("报名"),
+        "the tags are visible text, not formatting"
+    );
 }

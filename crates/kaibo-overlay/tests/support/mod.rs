@@ -15,7 +15,9 @@ pub fn fonts() -> Fonts {
 
 /// A renderer without fades, so one render shows the state fully.
 pub fn renderer() -> Renderer {
-    Renderer::new(W, H, fonts()).expect("renderer").with_fade_ms(0)
+    Renderer::new(W, H, fonts())
+        .expect("renderer")
+        .with_fade_ms(0)
 }
 
 pub fn panel(id: &str, anchor: Anchor, content: PanelContent) -> Panel {
@@ -56,7 +58,10 @@ pub fn poll(votes: &[u32]) -> PanelContent {
 /// Renders `state` once (no fades) and returns a copy of the frame and where the panels are.
 pub fn render_once(state: &OverlayState) -> (Frame, Vec<(String, PixelRect)>) {
     let mut r = renderer();
-    let frame = r.render(state, T0).expect("first render gives a frame").clone();
+    let frame = r
+        .render(state, T0)
+        .expect("first render gives a frame")
+        .clone();
     let rects = r
         .panel_rects()
         .into_iter()
@@ -75,14 +80,20 @@ pub fn dump(frame: &Frame, name: &str) {
     std::fs::create_dir_all(&dir).expect("dump dir");
     // Over a mid-grey program picture, as a viewer would see it.
     let mut pixmap = tiny_skia::Pixmap::new(frame.width(), frame.height()).expect("pixmap");
-    for (dst, src) in pixmap.data_mut().chunks_exact_mut(4).zip(frame.data().chunks_exact(4)) {
+    for (dst, src) in pixmap
+        .data_mut()
+        .chunks_exact_mut(4)
+        .zip(frame.data().chunks_exact(4))
+    {
         let a = u32::from(src[3]);
         for k in 0..3 {
             dst[k] = ((u32::from(src[k]) * a + 96 * (255 - a)) / 255) as u8;
         }
         dst[3] = 255;
     }
-    pixmap.save_png(dir.join(format!("{name}.png"))).expect("png");
+    pixmap
+        .save_png(dir.join(format!("{name}.png")))
+        .expect("png");
 }
 
 /// Whether a straight-alpha pixel looks like white text over the card.
