@@ -50,6 +50,7 @@ fn allowed_internal(krate: &str) -> &'static [&'static str] {
     match krate {
         "kaibo-model" | "kaibo-testkit" | "kaibo-ingest" => &[],
         "kaibo-media" | "kaibo-devices" => &["kaibo-model"],
+        "kaibo-overlay" => &["kaibo-model"],
         "kaibo-runtime" => &["kaibo-model", "kaibo-media", "kaibo-devices"],
         "kaibo-ui" => &["kaibo-model", "kaibo-runtime"],
         "kaibo-app" => &["kaibo-model", "kaibo-runtime", "kaibo-ui"],
