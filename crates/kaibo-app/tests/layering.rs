@@ -49,8 +49,8 @@ fn workspace_deps() -> Vec<(String, Vec<String>)> {
 fn allowed_internal(krate: &str) -> &'static [&'static str] {
     match krate {
         "kaibo-model" | "kaibo-testkit" | "kaibo-ingest" => &[],
-        "kaibo-media" | "kaibo-devices" => &["kaibo-model"],
-        "kaibo-overlay" => &["kaibo-model"],
+        "kaibo-media" => &["kaibo-model", "kaibo-overlay"],
+        "kaibo-devices" | "kaibo-overlay" => &["kaibo-model"],
         "kaibo-runtime" => &["kaibo-model", "kaibo-media", "kaibo-devices"],
         "kaibo-ui" => &["kaibo-model", "kaibo-runtime"],
         "kaibo-app" => &["kaibo-model", "kaibo-runtime", "kaibo-ui"],

@@ -179,6 +179,11 @@ impl Engine {
         Ok(())
     }
 
+    /// Puts the host's interaction panels on the program (an empty state takes them off).
+    pub fn set_overlay(&mut self, state: kaibo_model::OverlayState) -> Result<(), MediaError> {
+        self.built.panels.set(state)
+    }
+
     /// Starts capture, encoding and every output.
     pub fn start(&mut self) -> Result<(), MediaError> {
         self.state = SessionState::Starting;

@@ -6,6 +6,7 @@ mod debug_clock;
 mod encoder;
 mod engine;
 mod error;
+mod panels;
 mod pipeline;
 mod probe;
 mod program;

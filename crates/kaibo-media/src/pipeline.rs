@@ -3,7 +3,8 @@
 //! ```text
 //! src0 → [crop] → convertscale → I420 box ─┐   (every scene's sources; see `program`)
 //! src1 → … → tee → one pad per scene ───────├→ compositor → I420 canvas → [image/text overlays]
-//!                                           ┘   → [ptee → preview RGBA appsink]
+//!                                           ┘   → interaction panels (`panels`)
+//!                                               → [ptee → preview RGBA appsink]
 //!                                               → queue → H.264 encoder → h264parse → vtee
 //! audio src → convert → resample → volume → level ─┐
 //! silence (keeps the mix running) ─────────────────┴→ audiomixer → AAC → aacparse → atee
@@ -16,6 +17,7 @@
 
 use crate::encoder::{encoder_factory, make_audio_encoder, make_video_encoder, profile_for};
 use crate::error::{MediaError, OutputLabel};
+use crate::panels::PanelLayer;
 use crate::program::{Switcher, build_program};
 use crate::rtmp_link::RtmpLink;
 use crate::sources::{audio_caps, capsfilter, i420_caps, make};
@@ -78,6 +80,8 @@ pub(crate) struct Built {
     pub volumes: HashMap<String, gst::Element>,
     /// Source keys of level meters, by element name.
     pub meters: HashMap<String, String>,
+    /// The interaction panels drawn over the program.
+    pub panels: PanelLayer,
 }
 
 fn add_and_link(pipeline: &gst::Pipeline, elements: &[gst::Element]) -> Result<(), MediaError> {
@@ -137,6 +141,8 @@ pub(crate) fn build(
     )?;
     let mut chain = vec![compositor.clone(), canvas_caps];
     chain.extend(program.overlays.iter().cloned());
+    let (panels, panels_element) = PanelLayer::new(video.width, video.height)?;
+    chain.push(panels_element);
     chain.extend(crate::debug_clock::qr_clock()?);
     let monitor = plan.preview.then(|| monitor.unwrap_or_default());
     if let Some(monitor) = &monitor {
@@ -249,6 +255,7 @@ pub(crate) fn build(
         monitor,
         volumes: program.volumes,
         meters: program.meters,
+        panels,
     })
 }
 
@@ -261,8 +268,12 @@ pub fn preview_size(width: u32, height: u32) -> (u32, u32) {
     (even(f64::from(width)), even(f64::from(height)))
 }
 
-/// ptee → leaky queue → scale to RGBA → appsink writing the newest picture to `monitor`.
-/// It never holds up the encoder: a slow reader loses pictures, not the stream.
+/// The preview's frame rate: every other picture of a 30 fps program, dropped before the
+/// scaling so the dropped half costs nothing.
+pub const PREVIEW_FPS: i32 = 15;
+
+/// ptee → leaky queue → drop to 15 fps → scale to RGBA → appsink writing the newest picture to
+/// `monitor`. It never holds up the encoder: a slow reader loses pictures, not the stream.
 fn preview_branch(
     pipeline: &gst::Pipeline,
     ptee: &gst::Element,
@@ -322,7 +333,10 @@ fn preview_branch(
             })
             .build(),
     );
-    let mut elements = vec![queue];
+    let rate = make("videorate", "preview-rate")?;
+    rate.set_property("drop-only", true);
+    rate.set_property("max-rate", PREVIEW_FPS);
+    let mut elements = vec![queue, rate];
     elements.extend(crate::sources::convert_scale("preview-convert")?);
     elements.push(sink.upcast());
     add_and_link(pipeline, &elements)?;

@@ -71,6 +71,8 @@ pub enum Command {
     AddOutput(crate::OutputSpec),
     /// End one output (by its target as in the stats) while the others go on.
     RemoveOutput { target: String },
+    /// Show these interaction panels on the program (an empty state clears them).
+    SetOverlay(crate::OverlayState),
     /// Change the gain or mute of a sound source ([`crate::SourceKind::key`]).
     SetAudio {
         source: String,

@@ -179,6 +179,12 @@ fn run(
                 }
                 continue;
             }
+            Ok(Command::SetOverlay(state)) => {
+                if let Err(e) = engine.set_overlay(state) {
+                    let _ = events.try_send(Event::Notice(e.to_string()));
+                }
+                continue;
+            }
             Err(TryRecvError::Empty) => {}
         }
         let mut happened: Vec<EngineEvent> = engine

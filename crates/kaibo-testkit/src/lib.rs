@@ -22,7 +22,10 @@ pub use probe::{
     AudioStream, Probe, VideoStream, decoded_duration_s, ffprobe, frame_md5s, keyframe_times,
     tiny_frames, video_packet_times,
 };
-pub use process::{cpu_seconds_tree, descendants, peak_rss_kib, rss_kib_tree, terminate_child};
+pub use process::{
+    cpu_seconds_by_thread, cpu_seconds_tree, descendants, peak_rss_kib, rss_kib_tree,
+    terminate_child,
+};
 pub use pulse::Pulse;
 pub use tempdir::TempDir;
 pub use xvfb::{Animation, Window, Xvfb};

@@ -96,6 +96,33 @@ pub fn cpu_seconds_tree(pid: u32) -> f64 {
     ticks as f64 / clock_ticks()
 }
 
+/// CPU seconds used so far by each thread of `pid`, summed by thread name with trailing digits
+/// and separators dropped (`llvmpipe-3` → `llvmpipe`), so a run's breakdown can be diffed.
+pub fn cpu_seconds_by_thread(pid: u32) -> HashMap<String, f64> {
+    let mut out = HashMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(path.join("comm")),
+            std::fs::read_to_string(path.join("stat")),
+        ) else {
+            continue;
+        };
+        let Some(stat) = parse_stat(&stat) else {
+            continue;
+        };
+        let name = comm
+            .trim()
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == ':' || c == '_')
+            .to_owned();
+        *out.entry(name).or_insert(0.0) += (stat.utime + stat.stime) as f64 / clock_ticks();
+    }
+    out
+}
+
 /// Resident memory (VmRSS, KiB) of `pid` and its live descendants.
 pub fn rss_kib_tree(pid: u32) -> u64 {
     descendants(pid)

@@ -11,14 +11,21 @@ use kaibo_model::{
 };
 use kaibo_runtime::Store;
 use kaibo_testkit::{
-    Nginx, TempDir, Xvfb, cpu_seconds_tree, peak_rss_kib, require_tool, rss_kib_tree,
-    terminate_child, wait_until,
+    Nginx, TempDir, Xvfb, cpu_seconds_by_thread, cpu_seconds_tree, peak_rss_kib, require_tool,
+    rss_kib_tree, terminate_child, wait_until,
 };
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const ROUNDS: usize = 3;
+/// Rounds (`KAIBO_BENCH_ROUNDS` overrides, e.g. 1 for a quick breakdown).
+fn rounds() -> usize {
+    std::env::var("KAIBO_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|r| *r > 0)
+        .unwrap_or(3)
+}
 const WARM_UP: Duration = Duration::from_secs(6);
 const MEASURE: Duration = Duration::from_secs(30);
 
@@ -34,6 +41,8 @@ fn kaibo() -> PathBuf {
 
 struct Measured {
     cpu_per_s: f64,
+    /// CPU-s/s per thread name, largest first.
+    threads: Vec<(String, f64)>,
     rss_mib: f64,
     peak_mib: f64,
 }
@@ -45,12 +54,26 @@ fn measure(child: &mut Child, nginx: &Nginx, key: &str) -> Measured {
     });
     std::thread::sleep(WARM_UP);
     let pid = child.id();
-    let (t0, c0) = (Instant::now(), cpu_seconds_tree(pid));
+    let (t0, c0, th0) = (
+        Instant::now(),
+        cpu_seconds_tree(pid),
+        cpu_seconds_by_thread(pid),
+    );
     std::thread::sleep(MEASURE);
     let cpu = cpu_seconds_tree(pid) - c0;
     let wall = t0.elapsed().as_secs_f64();
+    let mut threads: Vec<(String, f64)> = cpu_seconds_by_thread(pid)
+        .into_iter()
+        .map(|(name, s)| {
+            let before = th0.get(&name).copied().unwrap_or(0.0);
+            (name, (s - before) / wall)
+        })
+        .filter(|(_, per_s)| *per_s >= 0.005)
+        .collect();
+    threads.sort_by(|a, b| b.1.total_cmp(&a.1));
     let m = Measured {
         cpu_per_s: cpu / wall,
+        threads,
         rss_mib: rss_kib_tree(pid) as f64 / 1024.0,
         peak_mib: peak_rss_kib(pid) as f64 / 1024.0,
     };
@@ -74,7 +97,8 @@ fn main() {
     };
     let mut window = Vec::new();
     let mut headless = Vec::new();
-    for round in 0..ROUNDS {
+    let rounds = rounds();
+    for round in 0..rounds {
         // The window, live.
         let config = TempDir::new();
         let store = Store::at(config.path().join("kaibo"), false);
@@ -109,7 +133,7 @@ fn main() {
                 }],
             })
             .expect("scenes");
-        eprintln!("bench ui: round {}/{ROUNDS}: window", round + 1);
+        eprintln!("bench ui: round {}/{rounds}: window", round + 1);
         let mut child = Command::new(kaibo())
             .env("DISPLAY", desk.display())
             .env("XDG_CONFIG_HOME", config.path())
@@ -137,7 +161,7 @@ fn main() {
         window.push(measure(&mut child, &nginx, &key));
 
         // Headless, same scene.
-        eprintln!("bench ui: round {}/{ROUNDS}: headless", round + 1);
+        eprintln!("bench ui: round {}/{rounds}: headless", round + 1);
         let key = format!("ui-headless-{round}");
         let mut child = Command::new(kaibo())
             .args(["live", "--source", &format!("screen:{}", screen.display())])
@@ -158,7 +182,7 @@ fn main() {
         mean(&headless, |m| m.cpu_per_s),
     );
     println!(
-        "window live vs headless live, 720p30 screen capture, x264, {ROUNDS} rounds of {} s:",
+        "window live vs headless live, 720p30 screen capture, x264, {rounds} rounds of {} s:",
         MEASURE.as_secs()
     );
     for (name, runs) in [("window", &window), ("headless", &headless)] {
@@ -169,6 +193,19 @@ fn main() {
             per.join(", "),
             mean(runs, |m| m.rss_mib),
             mean(runs, |m| m.peak_mib),
+        );
+    }
+    for (name, runs) in [("window", &window), ("headless", &headless)] {
+        let last = runs.last().expect("a round");
+        let top: Vec<String> = last
+            .threads
+            .iter()
+            .take(12)
+            .map(|(t, s)| format!("{t} {s:.3}"))
+            .collect();
+        println!(
+            "  {name:8} threads (CPU-s/s, last round): {}",
+            top.join(", ")
         );
     }
     println!(

@@ -44,6 +44,8 @@ pub fn run_window(store: Store) -> Result<(), UiError> {
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([900.0, 600.0]),
         renderer: eframe::Renderer::Glow,
+        // Dithering is a per-pixel shader cost that software OpenGL pays on every redraw.
+        dithering: false,
         ..Default::default()
     };
     eframe::run_native(

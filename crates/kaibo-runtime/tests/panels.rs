@@ -1,0 +1,163 @@
+//! Interaction panels reach the program: a pinned question sent to a running session shows in
+//! the composed picture (compared with what the overlay renderer draws for that question,
+//! region by region), and taking it off shows the scene again.
+
+use kaibo_model::{
+    Anchor, Command, Layout, Monitor, OverlayState, Panel, PanelContent, Scene, SceneSource,
+    SessionPlan, SourceKind, VideoSettings,
+};
+use kaibo_overlay::{Fonts, Frame, PixelRect, Renderer};
+use kaibo_runtime::LiveHandle;
+use kaibo_testkit::{TempDir, require_tool, wait_until};
+use std::process::Command as Process;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The scene behind the panels: a bright amber, far from the dark cards.
+const AMBER: [f64; 3] = [255.0, 204.0, 0.0];
+
+fn question(text: &str) -> OverlayState {
+    OverlayState {
+        panels: vec![Panel {
+            id: "q-1".into(),
+            anchor: Anchor::BottomRight,
+            content: PanelContent::Question {
+                text: text.into(),
+                asker: "张*".into(),
+                likes: 42,
+            },
+        }],
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// What the renderer draws for `state` on the 1280×720 canvas (after its fade), and where.
+fn rendered(state: &OverlayState) -> (Frame, PixelRect) {
+    let fonts = Fonts::system().expect("fonts (install fonts-noto-cjk)");
+    let mut r = Renderer::new(1280, 720, fonts)
+        .expect("renderer")
+        .with_fade_ms(0);
+    r.render(state, now_ms()).expect("a first frame");
+    let rect = r.panel_rects()[0].1;
+    (r.frame().clone(), rect)
+}
+
+fn luma(rgb: [f64; 3]) -> f64 {
+    0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+}
+
+/// Mean absolute luma difference over `rect` (canvas pixels) between the 640×360 preview and
+/// the expected picture: `frame` blended over amber, sampled at the preview's pixel centres.
+fn difference(m: &Monitor, frame: &Frame, rect: PixelRect) -> f64 {
+    let p = m.frame_after(0).expect("a preview picture");
+    let (sx, sy) = (1280.0 / f64::from(p.width), 720.0 / f64::from(p.height));
+    let mut total = 0.0;
+    let mut n = 0.0;
+    let y0 = (f64::from(rect.y) / sy).ceil() as u32;
+    let x0 = (f64::from(rect.x) / sx).ceil() as u32;
+    for py in y0..((f64::from(rect.bottom()) / sy) as u32).min(p.height) {
+        for px in x0..((f64::from(rect.right()) / sx) as u32).min(p.width) {
+            let (cx, cy) = ((f64::from(px) * sx) as u32, (f64::from(py) * sy) as u32);
+            // Average the 2×2 canvas pixels the preview pixel covers.
+            let mut expected = [0.0; 3];
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let [r, g, b, a] = frame.pixel(cx + dx, cy + dy);
+                let a = f64::from(a) / 255.0;
+                for (i, c) in [r, g, b].into_iter().enumerate() {
+                    expected[i] += (f64::from(c) * a + AMBER[i] * (1.0 - a)) / 4.0;
+                }
+            }
+            let at = (py * p.width + px) as usize * 4;
+            let actual = [
+                f64::from(p.rgba[at]),
+                f64::from(p.rgba[at + 1]),
+                f64::from(p.rgba[at + 2]),
+            ];
+            total += (luma(actual) - luma(expected)).abs();
+            n += 1.0;
+        }
+    }
+    total / n
+}
+
+#[test]
+fn a_pinned_question_appears_in_the_program_as_rendered_and_leaves_again() {
+    let dir = TempDir::new();
+    let convert = require_tool("convert", "imagemagick");
+    let amber = dir.path().join("amber.png");
+    assert!(
+        Process::new(convert)
+            .args(["-size", "1280x720", "xc:#ffcc00"])
+            .arg(&amber)
+            .status()
+            .expect("convert runs")
+            .success()
+    );
+    let plan = SessionPlan {
+        canvas: Default::default(),
+        scenes: vec![Scene {
+            name: "Amber".into(),
+            sources: vec![SceneSource {
+                name: "Amber".into(),
+                input: SourceKind::Image {
+                    path: amber.display().to_string(),
+                },
+                layout: Some(Layout::fill(1280, 720)),
+                audio: Default::default(),
+            }],
+        }],
+        active: 0,
+        video: VideoSettings::default(),
+        audio_bitrate_kbps: 128,
+        outputs: vec![],
+        duration_s: None,
+        adaptive: false,
+        preview: true,
+    };
+    let live = LiveHandle::spawn(plan).expect("session thread starts");
+    let m = live.monitor().expect("a monitor").clone();
+    wait_until(Duration::from_secs(10), "preview pictures", || {
+        m.frames() > 3
+    });
+
+    let asked = question("怎么报名？How do I sign up for the course?");
+    let other = question("Is there a replay? 有回放吗？会后多久能看到？");
+    let (frame, rect) = rendered(&asked);
+    let (other_frame, _) = rendered(&other);
+    let blank = Frame::clone(&frame);
+    // Before: the card's region is plain amber, far from the rendered card.
+    let before = difference(&m, &frame, rect);
+    assert!(before > 20.0, "the card region differs before: {before:.1}");
+
+    assert!(live.send(Command::SetOverlay(asked.clone())));
+    wait_until(
+        Duration::from_secs(5),
+        "the question on the program",
+        || difference(&m, &frame, rect) < 8.0,
+    );
+    // The text matters: the same card with another question is clearly further off.
+    let same = difference(&m, &frame, rect);
+    let wrong = difference(&m, &other_frame, rect);
+    assert!(
+        wrong > same * 1.5 + 2.0,
+        "the preview matches the asked question ({same:.1}) better than another ({wrong:.1})"
+    );
+
+    assert!(live.send(Command::SetOverlay(OverlayState::default())));
+    wait_until(
+        Duration::from_secs(5),
+        "the scene again after unpinning",
+        || {
+            difference(&m, &blank, rect) > 20.0 && {
+                let p = m.frame_after(0).expect("picture");
+                let at = ((p.height * 9 / 10) * p.width + p.width * 9 / 10) as usize * 4;
+                p.rgba[at] > 200 && p.rgba[at + 1] > 150 && p.rgba[at + 2] < 60
+            }
+        },
+    );
+    assert!(live.send(Command::Stop));
+}
