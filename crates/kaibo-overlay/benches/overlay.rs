@@ -21,7 +21,7 @@ fn median_us(rounds: usize, mut f: impl FnMut(usize)) -> (f64, f64) {
     for i in 0..5 {
         f(i);
     }
-    let mut times: Vec<Duration> = (0..rounds)
+    let times: Vec<Duration> = (0..rounds)
         .map(|i| {
             let start = Instant::now();
             f(i + 5);

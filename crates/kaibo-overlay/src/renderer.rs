@@ -443,3 +443,45 @@ fn damage(before: &[Placed], after: &[Placed]) -> Option<PixelRect> {
         .map(|p| p.rect)
         .reduce(PixelRect::union)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_renderer_can_move_to_the_engines_thread() {
+        fn sendable<T: Send + 'static>() {}
+        sendable::<Renderer>();
+        sendable::<crate::Frame>();
+    }
+
+    #[test]
+    fn blending_at_full_and_zero_opacity() {
+        assert_eq!(mul255(255, 255), 255);
+        assert_eq!(mul255(200, 0), 0);
+        assert_eq!(mul255(128, 255), 128);
+        let mut canvas = Pixmap::new(2, 1).expect("canvas");
+        let mut card = Pixmap::new(1, 1).expect("card");
+        card.data_mut().copy_from_slice(&[100, 50, 0, 200]);
+        let all = PixelRect {
+            x: 0,
+            y: 0,
+            width: 2,
+            height: 1,
+        };
+        blit(&mut canvas, &card, (1, 0), 255, all);
+        assert_eq!(canvas.data(), &[0, 0, 0, 0, 100, 50, 0, 200]);
+        blit(&mut canvas, &card, (0, 0), 0, all);
+        assert_eq!(
+            &canvas.data()[..4],
+            &[0, 0, 0, 0],
+            "zero opacity draws nothing"
+        );
+        blit(&mut canvas, &card, (5, 5), 255, all);
+        assert_eq!(
+            canvas.data(),
+            &[0, 0, 0, 0, 100, 50, 0, 200],
+            "off the canvas: nothing"
+        );
+    }
+}

@@ -250,6 +250,9 @@ fn frames_built_from_damage_equal_frames_drawn_afresh() {
         }
         assert!(!r.animating());
         let (fresh, _) = render_once(s);
-        assert!(r.frame().data() == fresh.data(), "state {i}: incremental frame differs from a fresh one");
+        assert!(
+            r.frame().data() == fresh.data(),
+            "state {i}: incremental frame differs from a fresh one"
+        );
     }
 }
