@@ -1,5 +1,16 @@
 //! The output: a canvas-sized RGBA picture with straight (non-premultiplied) alpha.
 
+/// 255·65536/a for each alpha: un-premultiplying is a multiply and a shift.
+const RECIPROCAL: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut a = 1;
+    while a < 256 {
+        table[a] = (255 * 65_536 + a as u32 / 2) / a as u32;
+        a += 1;
+    }
+    table
+};
+
 /// A rectangle of pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PixelRect {
@@ -124,15 +135,15 @@ impl Frame {
             let end = y as usize * stride + rect.right().min(self.width) as usize * 4;
             let (src, dst) = (&premultiplied[start..end], &mut self.data[start..end]);
             for (s, d) in src.chunks_exact(4).zip(dst.chunks_exact_mut(4)) {
-                let a = u32::from(s[3]);
-                match a {
+                match s[3] {
                     0 => d.copy_from_slice(&[0, 0, 0, 0]),
                     255 => d.copy_from_slice(s),
-                    _ => {
+                    a => {
+                        let r = RECIPROCAL[usize::from(a)];
                         for k in 0..3 {
-                            d[k] = ((u32::from(s[k]) * 255 + a / 2) / a).min(255) as u8;
+                            d[k] = ((u32::from(s[k]) * r + (1 << 15)) >> 16).min(255) as u8;
                         }
-                        d[3] = s[3];
+                        d[3] = a;
                     }
                 }
             }

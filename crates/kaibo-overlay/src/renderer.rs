@@ -7,7 +7,7 @@ use crate::frame::{Frame, PixelRect};
 use crate::panels::{self, card_width, deadline, displayed_seconds, next_tick_ms};
 use crate::theme::Theme;
 use kaibo_model::{Anchor, OverlayState, PanelContent};
-use tiny_skia::{FilterQuality, Pixmap, PixmapPaint, Transform};
+use tiny_skia::Pixmap;
 
 /// How long a panel takes to fade in or out.
 pub const DEFAULT_FADE_MS: u64 = 250;
@@ -124,12 +124,9 @@ impl Renderer {
             .rendered
             .then(|| damage(&self.placed, &placed))
             .flatten();
-        self.compose(&placed);
-        let copy = match damage {
-            Some(rect) => rect,
-            None => self.full(),
-        };
-        self.frame.copy_unpremultiplied(self.canvas.data(), copy);
+        let region = damage.unwrap_or_else(|| self.full());
+        self.compose(&placed, region);
+        self.frame.copy_unpremultiplied(self.canvas.data(), region);
         self.frame.set_changed(damage);
         self.placed = placed;
         self.rendered = true;
@@ -317,14 +314,14 @@ impl Renderer {
     }
 
     /// Clears where cards were and are, then draws the cards in order.
-    fn compose(&mut self, placed: &[Placed]) {
+    /// Redraws `region` of the canvas: cleared, then every card's part in it, in order.
+    /// Outside `region` the canvas already shows `placed`.
+    fn compose(&mut self, placed: &[Placed], region: PixelRect) {
         let stride = self.width as usize * 4;
         let data = self.canvas.data_mut();
-        for rect in self.placed.iter().chain(placed).map(|p| p.rect) {
-            for y in rect.y..rect.bottom() {
-                let start = y as usize * stride + rect.x as usize * 4;
-                data[start..start + rect.width as usize * 4].fill(0);
-            }
+        for y in region.y..region.bottom() {
+            let start = y as usize * stride + region.x as usize * 4;
+            data[start..start + region.width as usize * 4].fill(0);
         }
         for p in placed {
             let Some(drawn) = self
@@ -335,22 +332,69 @@ impl Renderer {
             else {
                 continue;
             };
-            let (x, y) = p.origin;
-            let paint = PixmapPaint {
-                opacity: f32::from(p.alpha) / 255.0,
-                quality: FilterQuality::Nearest,
-                ..PixmapPaint::default()
-            };
-            self.canvas.draw_pixmap(
-                x,
-                y,
-                drawn.pixmap.as_ref(),
-                &paint,
-                Transform::identity(),
-                None,
-            );
+            blit(&mut self.canvas, &drawn.pixmap, p.origin, p.alpha, region);
         }
     }
+}
+
+/// Source-over of the premultiplied `card` at `origin` onto the premultiplied `canvas`, at
+/// `alpha`/255 opacity, cut to `clip` (inside the canvas). (tiny-skia's `draw_pixmap` takes its
+/// high-precision pattern pipeline for this and costs several times more.)
+fn blit(canvas: &mut Pixmap, card: &Pixmap, origin: (i32, i32), alpha: u8, clip: PixelRect) {
+    let cw = canvas.width() as i64;
+    let (w, h) = (card.width() as i64, card.height() as i64);
+    let (ox, oy) = (i64::from(origin.0), i64::from(origin.1));
+    let (x0, x1) = (
+        ox.max(i64::from(clip.x)),
+        (ox + w).min(i64::from(clip.right())),
+    );
+    let (y0, y1) = (
+        oy.max(i64::from(clip.y)),
+        (oy + h).min(i64::from(clip.bottom())),
+    );
+    if x0 >= x1 || y0 >= y1 {
+        return;
+    }
+    let op = u32::from(alpha);
+    let src = card.data();
+    let dst = canvas.data_mut();
+    for y in y0..y1 {
+        let s_row = (((y - oy) * w + (x0 - ox)) * 4) as usize;
+        let d_row = ((y * cw + x0) * 4) as usize;
+        let n = ((x1 - x0) * 4) as usize;
+        let (s_row, d_row) = (&src[s_row..s_row + n], &mut dst[d_row..d_row + n]);
+        if op == 255 {
+            for (s, d) in s_row.chunks_exact(4).zip(d_row.chunks_exact_mut(4)) {
+                // Cards rarely overlap: over a cleared pixel (or from an opaque one) it is a copy.
+                if s[3] == 255 || d[3] == 0 {
+                    d.copy_from_slice(s);
+                } else if s[3] != 0 {
+                    let inv = 255 - u32::from(s[3]);
+                    for k in 0..4 {
+                        d[k] = (u32::from(s[k]) + mul255(u32::from(d[k]), inv)).min(255) as u8;
+                    }
+                }
+            }
+            continue;
+        }
+        for (s, d) in s_row.chunks_exact(4).zip(d_row.chunks_exact_mut(4)) {
+            let sa = mul255(u32::from(s[3]), op);
+            if sa == 0 {
+                continue;
+            }
+            let inv = 255 - sa;
+            for k in 0..4 {
+                let sc = mul255(u32::from(s[k]), op);
+                d[k] = (sc + mul255(u32::from(d[k]), inv)).min(255) as u8;
+            }
+        }
+    }
+}
+
+/// a·b/255, rounded.
+fn mul255(a: u32, b: u32) -> u32 {
+    let t = a * b + 128;
+    (t + (t >> 8)) >> 8
 }
 
 fn anchor_slot(anchor: Anchor) -> usize {
@@ -398,4 +442,46 @@ fn damage(before: &[Placed], after: &[Placed]) -> Option<PixelRect> {
         )
         .map(|p| p.rect)
         .reduce(PixelRect::union)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_renderer_can_move_to_the_engines_thread() {
+        fn sendable<T: Send + 'static>() {}
+        sendable::<Renderer>();
+        sendable::<crate::Frame>();
+    }
+
+    #[test]
+    fn blending_at_full_and_zero_opacity() {
+        assert_eq!(mul255(255, 255), 255);
+        assert_eq!(mul255(200, 0), 0);
+        assert_eq!(mul255(128, 255), 128);
+        let mut canvas = Pixmap::new(2, 1).expect("canvas");
+        let mut card = Pixmap::new(1, 1).expect("card");
+        card.data_mut().copy_from_slice(&[100, 50, 0, 200]);
+        let all = PixelRect {
+            x: 0,
+            y: 0,
+            width: 2,
+            height: 1,
+        };
+        blit(&mut canvas, &card, (1, 0), 255, all);
+        assert_eq!(canvas.data(), &[0, 0, 0, 0, 100, 50, 0, 200]);
+        blit(&mut canvas, &card, (0, 0), 0, all);
+        assert_eq!(
+            &canvas.data()[..4],
+            &[0, 0, 0, 0],
+            "zero opacity draws nothing"
+        );
+        blit(&mut canvas, &card, (5, 5), 255, all);
+        assert_eq!(
+            canvas.data(),
+            &[0, 0, 0, 0, 100, 50, 0, 200],
+            "off the canvas: nothing"
+        );
+    }
 }

@@ -211,3 +211,48 @@ fn a_panel_coming_back_mid_fade_continues_from_where_it_was() {
     r.render(&shown, T0 + 1_200);
     assert_eq!(card_alpha(&r, x, y), solid);
 }
+
+#[test]
+fn frames_built_from_damage_equal_frames_drawn_afresh() {
+    let long = "这个问题很长，会占好几行：报名以后在哪里看回放？可以分享给同事吗？".repeat(2);
+    let states = [
+        state(vec![
+            panel("a", Anchor::BottomRight, question("怎么报名？")),
+            panel("b", Anchor::BottomRight, poll(&[1, 2])),
+            panel("c", Anchor::Center, poll(&[5, 5])),
+        ]),
+        // The first card grows: the one stacked above it moves up.
+        state(vec![
+            panel("a", Anchor::BottomRight, question(&long)),
+            panel("b", Anchor::BottomRight, poll(&[1, 2])),
+            panel("c", Anchor::Center, poll(&[5, 5])),
+        ]),
+        // Swapped order: other places and z-order.
+        state(vec![
+            panel("c", Anchor::Center, poll(&[5, 5])),
+            panel("b", Anchor::BottomRight, poll(&[1, 3])),
+            panel("a", Anchor::BottomRight, question(&long)),
+        ]),
+        // One leaves, one moves to another corner.
+        state(vec![
+            panel("b", Anchor::TopLeft, poll(&[1, 3])),
+            panel("a", Anchor::BottomRight, question(&long)),
+        ]),
+        OverlayState::default(),
+    ];
+    let mut r = Renderer::new(W, H, fonts()).expect("renderer");
+    let mut now = T0;
+    for (i, s) in states.iter().enumerate() {
+        // Through the fades, frame by frame, to the settled picture.
+        for _ in 0..10 {
+            now += 33;
+            r.render(s, now);
+        }
+        assert!(!r.animating());
+        let (fresh, _) = render_once(s);
+        assert!(
+            r.frame().data() == fresh.data(),
+            "state {i}: incremental frame differs from a fresh one"
+        );
+    }
+}
