@@ -1,15 +1,15 @@
 //! Benchmarks of the desktop app's engine paths that run as `benches/` targets of their crates
-//! (they need the runtime's API): `switch` (scene cut latency) and `ui` (the window's cost).
+//! (they need the runtime's API): `switch` (scene cut latency), `overlay` (interaction panels: latency and cost) and `ui`
+//! (the window's cost).
 
-/// `cargo xtask bench switch|ui`.
+/// `cargo xtask bench switch|overlay|ui`.
 pub fn main(what: &str) -> Result<(), String> {
     crate::install::ensure(&["build", "run", "test"])?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     match what {
-        "switch" => crate::step(
-            &cargo,
-            &["bench", "-p", "kaibo-runtime", "--bench", "switch"],
-        ),
+        "switch" | "overlay" => {
+            crate::step(&cargo, &["bench", "-p", "kaibo-runtime", "--bench", what])
+        }
         "ui" => {
             crate::step(&cargo, &["build", "--release", "-p", "kaibo-app"])?;
             crate::step(&cargo, &["bench", "-p", "kaibo-ui", "--bench", "ui"])
