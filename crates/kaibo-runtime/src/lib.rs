@@ -13,7 +13,7 @@ mod sysinfo;
 pub use downlink::{DownlinkError, measure_downlink};
 pub use kaibo_devices::list_all as list_devices;
 pub use kaibo_model::devices::DeviceList;
-pub use live::{LiveHandle, resolve_windows};
+pub use live::{LiveHandle, Sender, resolve_windows};
 pub use probe::run_probe;
 pub use profiles::platform_profiles;
 pub use scenes::load_scene_file;

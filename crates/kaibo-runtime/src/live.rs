@@ -17,39 +17,21 @@ const STATS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A running session: send commands, read events; `Event::Ended` is always the last.
 pub struct LiveHandle {
-    commands: SyncSender<Command>,
+    sender: Sender,
     events: Receiver<Event>,
     monitor: Option<Arc<Monitor>>,
-    /// Interrupts the session's wait so commands act at once (arrives once the engine is up).
-    waker: std::sync::Mutex<(Option<Waker>, Option<Receiver<Waker>>)>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl LiveHandle {
-    /// Starts a session for `plan` on a thread named `kaibo-live`.
-    pub fn spawn(plan: SessionPlan) -> std::io::Result<Self> {
-        let (commands, command_rx) = sync_channel(16);
-        let (event_tx, events) = sync_channel(64);
-        let monitor = plan.preview.then(|| Arc::new(Monitor::default()));
-        let for_engine = monitor.clone();
-        let (waker_tx, waker_rx) = sync_channel(1);
-        let thread = std::thread::Builder::new()
-            .name("kaibo-live".into())
-            .spawn(move || run(plan, for_engine, waker_tx, &command_rx, &event_tx))?;
-        Ok(Self {
-            commands,
-            events,
-            monitor,
-            waker: std::sync::Mutex::new((None, Some(waker_rx))),
-            thread: Some(thread),
-        })
-    }
+/// Sends commands to a running session from any thread, waking it so they act at once.
+#[derive(Clone)]
+pub struct Sender {
+    commands: SyncSender<Command>,
+    /// Interrupts the session's wait (arrives once the engine is up).
+    waker: Arc<std::sync::Mutex<(Option<Waker>, Option<Receiver<Waker>>)>>,
+}
 
-    /// The program picture and sound levels, for a plan with `preview`.
-    pub fn monitor(&self) -> Option<&Arc<Monitor>> {
-        self.monitor.as_ref()
-    }
-
+impl Sender {
     /// Asks the session to do something; false when it has ended or is too busy to listen.
     pub fn send(&self, command: Command) -> bool {
         let sent = self.commands.try_send(command).is_ok();
@@ -65,6 +47,44 @@ impl LiveHandle {
         }
         sent
     }
+}
+
+impl LiveHandle {
+    /// Starts a session for `plan` on a thread named `kaibo-live`.
+    pub fn spawn(plan: SessionPlan) -> std::io::Result<Self> {
+        let (commands, command_rx) = sync_channel(16);
+        let (event_tx, events) = sync_channel(64);
+        let monitor = plan.preview.then(|| Arc::new(Monitor::default()));
+        let for_engine = monitor.clone();
+        let (waker_tx, waker_rx) = sync_channel(1);
+        let thread = std::thread::Builder::new()
+            .name("kaibo-live".into())
+            .spawn(move || run(plan, for_engine, waker_tx, &command_rx, &event_tx))?;
+        Ok(Self {
+            sender: Sender {
+                commands,
+                waker: Arc::new(std::sync::Mutex::new((None, Some(waker_rx)))),
+            },
+            events,
+            monitor,
+            thread: Some(thread),
+        })
+    }
+
+    /// The program picture and sound levels, for a plan with `preview`.
+    pub fn monitor(&self) -> Option<&Arc<Monitor>> {
+        self.monitor.as_ref()
+    }
+
+    /// Asks the session to do something; false when it has ended or is too busy to listen.
+    pub fn send(&self, command: Command) -> bool {
+        self.sender.send(command)
+    }
+
+    /// A sender for other threads (e.g. the hub's overlay forwarder).
+    pub fn sender(&self) -> Sender {
+        self.sender.clone()
+    }
 
     /// The next event if one is waiting.
     pub fn try_event(&self) -> Option<Event> {
@@ -73,7 +93,7 @@ impl LiveHandle {
 
     /// A sender for commands, e.g. for a Ctrl-C handler.
     pub fn commander(&self) -> SyncSender<Command> {
-        self.commands.clone()
+        self.sender.commands.clone()
     }
 
     /// Waits for the next event; `None` once the session thread has ended.
@@ -89,7 +109,7 @@ impl LiveHandle {
 
 impl Drop for LiveHandle {
     fn drop(&mut self) {
-        let _ = self.commands.try_send(Command::Stop);
+        let _ = self.sender.commands.try_send(Command::Stop);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
