@@ -103,6 +103,7 @@ fn run(args: &[String]) -> Result<(), String> {
 
 fn test() -> Result<(), String> {
     install::ensure(&["build", "run", "test"])?;
+    install::npm_ci(&workspace_root())?;
     let cargo = cargo();
     step(&cargo, &["fmt", "--all", "--", "--check"])?;
     step(
