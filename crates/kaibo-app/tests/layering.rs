@@ -49,10 +49,10 @@ fn workspace_deps() -> Vec<(String, Vec<String>)> {
 fn allowed_internal(krate: &str) -> &'static [&'static str] {
     match krate {
         "kaibo-model" | "kaibo-testkit" | "kaibo-ingest" => &[],
-        "kaibo-media" | "kaibo-devices" => &["kaibo-model"],
+        "kaibo-media" | "kaibo-devices" | "kaibo-hub" => &["kaibo-model"],
         "kaibo-runtime" => &["kaibo-model", "kaibo-media", "kaibo-devices"],
         "kaibo-ui" => &["kaibo-model", "kaibo-runtime"],
-        "kaibo-app" => &["kaibo-model", "kaibo-runtime", "kaibo-ui"],
+        "kaibo-app" => &["kaibo-model", "kaibo-runtime", "kaibo-ui", "kaibo-hub"],
         "xtask" => &["kaibo-testkit"],
         other => panic!("{other} is not in the layering table; add it here and to ARCHITECTURE.md"),
     }

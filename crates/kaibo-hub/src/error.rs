@@ -53,6 +53,8 @@ pub enum HubError {
     WordLists(String),
     #[error("the operating system's random source failed: {0}")]
     Random(String),
+    #[error("the host token is too short ({0} characters); use at least 16 random characters")]
+    WeakToken(usize),
     #[error("the hub's worker stopped unexpectedly: {0}")]
     Worker(String),
 }

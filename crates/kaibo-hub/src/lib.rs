@@ -48,6 +48,9 @@ pub struct HubConfig {
     /// Moderation lists ([`moderation::load_dir`] or [`moderation::built_in`]).
     pub word_lists: Vec<WordList>,
     pub limits: Limits,
+    /// The host's token; `None`: a fresh one from the OS CSPRNG. A caller that logs should
+    /// make it first and give it to its log scrubber.
+    pub host_token: Option<Secret>,
 }
 
 impl HubConfig {
@@ -60,6 +63,7 @@ impl HubConfig {
             session_title: "直播互动 Live session".into(),
             word_lists: moderation::built_in()?,
             limits: Limits::default(),
+            host_token: None,
         })
     }
 }
@@ -108,7 +112,11 @@ impl Hub {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{addr}/"));
-        let host_token = Secret::new(draw::random_token(32)?);
+        let host_token = match config.host_token.clone() {
+            Some(token) if token.expose().len() >= 16 => token,
+            Some(token) => return Err(HubError::WeakToken(token.expose().len())),
+            None => Secret::new(draw::random_token(32)?),
+        };
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared::new(
             Inner {

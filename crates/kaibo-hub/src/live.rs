@@ -8,7 +8,8 @@ use kaibo_model::privacy::{mask_nickname, mask_text};
 use kaibo_model::{Anchor, OverlayState, Panel, PanelContent, PollOption};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use axum::body::Bytes;
+use std::sync::Mutex;
 use tokio::sync::broadcast;
 
 /// A limited-time offer banner.
@@ -284,7 +285,7 @@ pub fn build_overlay(
 /// flush, so 2,000 viewers get a few messages a second however many actions arrive.
 pub struct Updates {
     pending: Mutex<BTreeMap<String, serde_json::Value>>,
-    tx: broadcast::Sender<Arc<str>>,
+    tx: broadcast::Sender<Bytes>,
 }
 
 impl Updates {
@@ -316,12 +317,16 @@ impl Updates {
         if batch.is_empty() {
             return;
         }
-        let text = serde_json::Value::Array(batch).to_string();
+        // One server-sent event; JSON has no raw newlines, so it is one data line.
+        let frame = format!(
+            "event: update\ndata: {}\n\n",
+            serde_json::Value::Array(batch)
+        );
         // No receiver is fine: nobody is watching.
-        let _ = self.tx.send(Arc::from(text));
+        let _ = self.tx.send(Bytes::from(frame));
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Bytes> {
         self.tx.subscribe()
     }
 }

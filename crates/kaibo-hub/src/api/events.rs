@@ -9,8 +9,10 @@ use crate::state::{Shared, now_ms};
 use crate::store::Id;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::{self, Stream, StreamExt};
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderName, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, StreamExt};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,15 +55,19 @@ impl FromRequestParts<Arc<Shared>> for Listener {
 }
 
 struct Feed {
-    rx: tokio::sync::broadcast::Receiver<Arc<str>>,
+    rx: tokio::sync::broadcast::Receiver<Bytes>,
     shutdown: tokio::sync::watch::Receiver<bool>,
+    keep_alive: tokio::time::Interval,
     _presence: Option<Presence>,
 }
+
+/// Keeps proxies from closing an idle stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub async fn events(
     State(shared): State<Arc<Shared>>,
     listener: Listener,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Response, ApiError> {
     let presence = match listener {
         Listener::Viewer(viewer) => {
             let id = shared
@@ -74,23 +80,36 @@ pub async fn events(
         }
         Listener::Host => None,
     };
+    let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+    keep_alive.reset();
     let feed = Feed {
         rx: shared.updates.subscribe(),
         shutdown: shared.shutdown.clone(),
+        keep_alive,
         _presence: presence,
     };
-    let ready = stream::once(async { Ok(Event::default().event("ready").data("{}")) });
+    let ready = stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b"event: ready\ndata: {}\n\n")) });
+    // Each batch is one shared, pre-formatted frame: writing it to 2,000 viewers copies nothing.
     let updates = stream::unfold(feed, |mut feed| async move {
-        let event = tokio::select! {
+        let frame = tokio::select! {
             msg = feed.rx.recv() => match msg {
-                Ok(batch) => Event::default().event("update").data(&*batch),
-                Err(RecvError::Lagged(_)) => Event::default().event("resync").data("{}"),
+                Ok(frame) => frame,
+                Err(RecvError::Lagged(_)) => Bytes::from_static(b"event: resync\ndata: {}\n\n"),
                 Err(RecvError::Closed) => return None,
             },
+            _ = feed.keep_alive.tick() => Bytes::from_static(b": keep-alive\n\n"),
             _ = crate::state::stopped(&mut feed.shutdown) => return None,
         };
-        Some((Ok(event), feed))
+        Some((Ok::<_, Infallible>(frame), feed))
     });
-    Ok(Sse::new(ready.chain(updates))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+            // nginx: do not buffer the stream.
+            (HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(ready.chain(updates)),
+    )
+        .into_response())
 }
