@@ -317,6 +317,9 @@ async fn load(
 
     // The hub under 200 actions/s.
     let tally = Tally::new();
+    // The trivial handler again, 20 requests/s during the run: what the same moment's load
+    // (SSE fan-out, the load generator) costs a request that does no work.
+    let loaded_base = Tally::new();
     let sent = Arc::new(Sent::default());
     let questions = Arc::new(questions);
     let counters = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
@@ -329,7 +332,13 @@ async fn load(
         let tokens = Arc::clone(&tokens);
         let questions = Arc::clone(&questions);
         let counters = Arc::clone(&counters);
+        let baseline = baseline.clone();
+        let loaded_base = Arc::clone(&loaded_base);
         async move {
+            if k % 10 == 0 {
+                let body = json!({ "text": format!("baseline {k}") });
+                timed(&client, baseline, "x", body, &loaded_base).await;
+            }
             let n = tokens.len();
             let mut kind = k % 20;
             let take = |i: usize| counters[i].fetch_add(1, Ordering::Relaxed) as usize;
@@ -408,6 +417,8 @@ async fn load(
     let base_lat = base_tally.sorted();
     let (p50, p99, max) = (percentile(&hub_lat, 0.5), percentile(&hub_lat, 0.99), hub_lat.last().copied().unwrap_or(f64::NAN));
     let (b50, b99) = (percentile(&base_lat, 0.5), percentile(&base_lat, 0.99));
+    let loaded = loaded_base.sorted();
+    let (l50, l99) = (percentile(&loaded, 0.5), percentile(&loaded, 0.99));
     let failed = tally.failed.load(Ordering::Relaxed);
     let lost: i64 = checks.iter().map(|(_, s, g)| (*s as i64 - *g as i64).abs()).sum::<i64>() + failed as i64;
     println!("hub bench: {} viewers on SSE, {} actions/s for {} s ({} actions in {elapsed:.1} s)", cfg.viewers, cfg.rate, cfg.seconds, hub_lat.len());
@@ -419,6 +430,8 @@ async fn load(
     println!("  latency (hub actions):      p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms (target p99 ≤ 50 ms)");
     println!("  baseline (trivial axum):    p50 {b50:.1} ms, p99 {b99:.1} ms ({} requests, same rate, same connections)", base_lat.len());
     println!("  ratio to baseline:          p50 {:.2}, p99 {:.2}", p50 / b50, p99 / b99);
+    println!("  baseline during the run:    p50 {l50:.1} ms, p99 {l99:.1} ms ({} requests interleaved with the actions)", loaded.len());
+    println!("  ratio to it (same moment):  p50 {:.2}, p99 {:.2}", p50 / l50, p99 / l99);
     println!("  live updates: {} update events delivered, {still_connected}/{} streams still connected", events.load(Ordering::Relaxed), cfg.viewers);
     println!(
         "  hub RSS: {:.1} MiB idle, {:.1} MiB with viewers connected, {:.1} MiB at the end, peak {:.1} MiB",
