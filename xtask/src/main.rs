@@ -19,6 +19,9 @@ usage: cargo xtask <task>
                       abr: shaped link 6→1.5→6 Mbit/s; probe: verdicts on shaped links;
                       latency: capture-to-decoded (QR clock), RTMP and WHIP vs a bare baseline
   bench switch|ui       switch: scene cut latency; ui: the window's CPU and memory vs headless
+  bench hub [--seconds S] [--viewers N] [--rate R]
+                      the interaction hub: 2,000 SSE viewers, 200 actions/s; lost actions,
+                      p99 against a trivial axum handler, RSS
   install [build|run|test]...
                       only install the system packages of those groups
 ";
@@ -30,7 +33,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("latency") => bench_latency::main(&args[2..]),
-            Some(what @ ("switch" | "ui")) => bench_app::main(what),
+            Some(what @ ("switch" | "ui" | "hub")) => bench_app::main(what, &args[2..]),
             _ => bench::main(&args[1..]),
         },
         Some("install") => {
