@@ -55,7 +55,32 @@ const TEST: &[&str] = &[
     "libasound2-plugins",
     // egui_kittest renders snapshots through wgpu on lavapipe (Vulkan on the CPU).
     "mesa-vulkan-drivers",
+    // The hub's viewer page end to end: Playwright (npm) drives the system's Chromium.
+    "chromium",
+    "nodejs",
+    "npm",
 ];
+
+/// Folders with a package-lock.json whose npm packages the tests need (`npm ci` there).
+pub const NPM_TEST_DIRS: &[&str] = &["crates/kaibo-hub/tests/browser"];
+
+/// Installs the tests' npm packages (exactly the locked versions); never downloads a browser.
+pub fn npm_ci(root: &std::path::Path) -> Result<(), String> {
+    for dir in NPM_TEST_DIRS {
+        let path = root.join(dir);
+        eprintln!("xtask: $ npm ci (in {dir})");
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&path)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+            .status()
+            .map_err(|e| format!("could not run npm (install nodejs and npm): {e}"))?;
+        if !status.success() {
+            return Err(format!("`npm ci` in {dir} failed ({status})"));
+        }
+    }
+    Ok(())
+}
 
 fn installed(package: &str) -> bool {
     Command::new("dpkg-query")

@@ -20,6 +20,9 @@ usage: cargo xtask <task>
                       latency: capture-to-decoded (QR clock), RTMP and WHIP vs a bare baseline
   bench switch|overlay|ui  switch: scene cut latency; overlay: panels latency and cost;
                         ui: the window's CPU and memory vs headless
+  bench hub [--seconds S] [--viewers N] [--rate R]
+                      the interaction hub: 2,000 SSE viewers, 200 actions/s; lost actions,
+                      p99 against a trivial axum handler, RSS
   install [build|run|test]...
                       only install the system packages of those groups
 ";
@@ -31,7 +34,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("latency") => bench_latency::main(&args[2..]),
-            Some(what @ ("switch" | "overlay" | "ui")) => bench_app::main(what),
+            Some(what @ ("switch" | "overlay" | "ui" | "hub")) => bench_app::main(what, &args[2..]),
             _ => bench::main(&args[1..]),
         },
         Some("install") => {
@@ -104,6 +107,7 @@ fn run(args: &[String]) -> Result<(), String> {
 
 fn test() -> Result<(), String> {
     install::ensure(&["build", "run", "test"])?;
+    install::npm_ci(&workspace_root())?;
     let cargo = cargo();
     step(&cargo, &["fmt", "--all", "--", "--check"])?;
     step(

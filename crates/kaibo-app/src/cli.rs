@@ -26,6 +26,8 @@ Kaibo 开播 — a broadcaster for private-domain live streams.
       Prove the uplink against the platform's requirement (a 4 s test publish).
   kaibo profiles
       Platforms Kaibo knows: push URL form, recommended settings, link needs.
+  kaibo hub --listen ADDR --db PATH --public-url URL
+      The interaction hub on its own (questions, polls, draws), behind a TLS proxy.
 
   开播：kaibo live 无窗口直播；kaibo devices 列出设备；kaibo probe 测试上行带宽；
   kaibo profiles 列出平台（企业微信、钉钉、视频号、抖音、腾讯会议……）。
@@ -54,6 +56,9 @@ pub enum Command {
     /// Prove the uplink to a destination against the platform's requirement (a 4 s test
     /// publish of a test pattern to that destination).
     Probe(ProbeArgs),
+    /// Run the interaction hub on its own (viewers' questions, polls, draws) for an
+    /// internet-facing audience behind a TLS reverse proxy.
+    Hub(crate::hub_cmd::HubArgs),
 }
 
 #[derive(Args)]

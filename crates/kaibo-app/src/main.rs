@@ -2,6 +2,7 @@
 //! will: `live` streams headless, `devices` lists what can be captured.
 
 mod cli;
+mod hub_cmd;
 mod logging;
 mod progress;
 
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Devices(d)) => cli::devices(d),
         Some(cli::Command::Profiles(p)) => cli::profiles(p),
         Some(cli::Command::Probe(p)) => cli::probe(p),
+        Some(cli::Command::Hub(h)) => hub_cmd::hub(h),
     }
 }
 

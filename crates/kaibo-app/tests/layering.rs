@@ -50,10 +50,10 @@ fn allowed_internal(krate: &str) -> &'static [&'static str] {
     match krate {
         "kaibo-model" | "kaibo-testkit" | "kaibo-ingest" => &[],
         "kaibo-media" => &["kaibo-model", "kaibo-overlay"],
-        "kaibo-devices" | "kaibo-overlay" => &["kaibo-model"],
+        "kaibo-devices" | "kaibo-overlay" | "kaibo-hub" => &["kaibo-model"],
         "kaibo-runtime" => &["kaibo-model", "kaibo-media", "kaibo-devices"],
         "kaibo-ui" => &["kaibo-model", "kaibo-runtime"],
-        "kaibo-app" => &["kaibo-model", "kaibo-runtime", "kaibo-ui"],
+        "kaibo-app" => &["kaibo-model", "kaibo-runtime", "kaibo-ui", "kaibo-hub"],
         "xtask" => &["kaibo-testkit"],
         other => panic!("{other} is not in the layering table; add it here and to ARCHITECTURE.md"),
     }

@@ -9,6 +9,7 @@ pub mod event;
 pub mod layout;
 pub mod monitor;
 pub mod overlay;
+pub mod privacy;
 pub mod probe;
 pub mod profile;
 pub mod scene;
