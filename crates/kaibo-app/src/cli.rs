@@ -24,6 +24,9 @@ Kaibo 开播 — a broadcaster for private-domain live streams.
       List cameras, microphones, screens and windows.
   kaibo probe --to rtmp://HOST/APP/KEY [--profile wecom]
       Prove the uplink against the platform's requirement (a 4 s test publish).
+  kaibo check [--to rtmp://HOST/APP/KEY] [--scenes FILE] [--script FILE] [--json]
+      The pre-stream checklist: link, destination, devices, lighting, sound, headroom,
+      disk, bandwidth hogs and the script's compliance (advertising law, regulated goods).
   kaibo profiles
       Platforms Kaibo knows: push URL form, recommended settings, link needs.
 
@@ -54,6 +57,9 @@ pub enum Command {
     /// Prove the uplink to a destination against the platform's requirement (a 4 s test
     /// publish of a test pattern to that destination).
     Probe(ProbeArgs),
+    /// The pre-stream checklist: link, destination, devices, lighting, sound, encoder
+    /// headroom, disk, other programs' traffic and the script's compliance.
+    Check(crate::check_cmd::CheckArgs),
 }
 
 #[derive(Args)]

@@ -1,6 +1,7 @@
 //! `kaibo`: the desktop broadcaster's binary. Subcommands drive the same runtime the window
 //! will: `live` streams headless, `devices` lists what can be captured.
 
+mod check_cmd;
 mod cli;
 mod logging;
 mod progress;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Devices(d)) => cli::devices(d),
         Some(cli::Command::Profiles(p)) => cli::profiles(p),
         Some(cli::Command::Probe(p)) => cli::probe(p),
+        Some(cli::Command::Check(c)) => check_cmd::check(c),
     }
 }
 

@@ -4,12 +4,57 @@
 use crate::{CheckItem, CheckStatus, Language, tr};
 use kaibo_model::check::ids;
 use kaibo_model::wordlist::{Hit, Purpose, Severity, WordList, scan_all};
+use kaibo_model::{OverlayState, PanelContent, Scene, SourceKind};
 
 /// A text to scan and where it comes from (a file name, "scene Main / Title"…).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckedText {
     pub source: String,
     pub text: String,
+}
+
+/// The text sources of a scene, each named "scene NAME / SOURCE".
+pub fn scene_texts(scene: &Scene) -> Vec<CheckedText> {
+    scene
+        .sources
+        .iter()
+        .filter_map(|s| match &s.input {
+            SourceKind::Text { text, .. } => Some(CheckedText {
+                source: format!("scene {} / {}", scene.name, s.name),
+                text: text.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The host-written texts of the overlay panels (offers, lower thirds, titles, captions);
+/// viewers' questions are the hub's moderation's concern, not the host's advertising.
+pub fn overlay_texts(state: &OverlayState) -> Vec<CheckedText> {
+    state
+        .panels
+        .iter()
+        .filter_map(|p| {
+            let text = match &p.content {
+                PanelContent::Offer { title, detail, .. } => format!("{title}\n{detail}"),
+                PanelContent::LowerThird { title, subtitle } => format!("{title}\n{subtitle}"),
+                PanelContent::Poll { title, options, .. } => std::iter::once(title.clone())
+                    .chain(options.iter().map(|o| o.label.clone()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                PanelContent::Rating { title, .. } | PanelContent::Winners { title, .. } => {
+                    title.clone()
+                }
+                PanelContent::Countdown { label, .. } => label.clone(),
+                PanelContent::JoinQr { caption, .. } => caption.clone(),
+                PanelContent::Question { .. } => return None,
+            };
+            Some(CheckedText {
+                source: format!("overlay {}", p.id),
+                text,
+            })
+        })
+        .collect()
 }
 
 /// Scans every text with the lists whose purpose includes compliance; one detail line per hit
@@ -100,6 +145,44 @@ allow = ["最近"]
 {purpose}"#
         );
         WordList::from_toml_str(&text, "t.toml").expect("valid")
+    }
+
+    #[test]
+    fn scene_and_overlay_texts_are_collected_with_their_place() {
+        use kaibo_model::{Anchor, Panel};
+        let scene = Scene::from_inputs(
+            "Main",
+            vec![
+                SourceKind::Test,
+                SourceKind::Text {
+                    text: "全网最低价".into(),
+                    font: None,
+                    color: None,
+                },
+            ],
+        );
+        let texts = scene_texts(&scene);
+        assert_eq!(texts.len(), 1);
+        assert_eq!(texts[0].source, "scene Main / text 2");
+        let state = OverlayState {
+            panels: vec![Panel {
+                id: "offer-1".into(),
+                anchor: Anchor::BottomBand,
+                content: PanelContent::Offer {
+                    title: "限时优惠".into(),
+                    detail: "第一名下单送茶具".into(),
+                    ends_at_ms: None,
+                },
+            }],
+        };
+        let texts = overlay_texts(&state);
+        assert_eq!(texts[0].text, "限时优惠\n第一名下单送茶具");
+        let item = check_compliance(&[list("")], &texts, Language::Zh);
+        assert!(
+            item.details[0].starts_with("overlay offer-1:2:1 “第一”"),
+            "{:?}",
+            item.details
+        );
     }
 
     #[test]

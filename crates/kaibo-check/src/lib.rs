@@ -11,7 +11,7 @@ pub mod network;
 pub mod system;
 
 pub use audio::{AudioProblem, AudioStats, analyse_audio, evaluate_audio};
-pub use compliance::{CheckedText, check_compliance};
+pub use compliance::{CheckedText, check_compliance, overlay_texts, scene_texts};
 pub use kaibo_model::{CheckItem, CheckReport, CheckStatus, Language};
 pub use lighting::{Frame, LightingProblem, LightingStats, analyse_frame, evaluate_lighting};
 pub use network::{DestinationOutcome, evaluate_destination, evaluate_probe};

@@ -15,7 +15,9 @@ mod sources;
 mod tcp_queue;
 mod whip;
 
-pub use check::{EncodeSpeed, GrabbedFrame, SOUND_RATE, encode_speed, grab_frame, open_media, record_sound};
+pub use check::{
+    EncodeSpeed, GrabbedFrame, SOUND_RATE, encode_speed, grab_frame, open_media, record_sound,
+};
 pub use engine::{Engine, EngineEvent, Waker, init};
 pub use error::{FailureKind, MediaError};
 pub use pipeline::preview_size;
