@@ -55,6 +55,13 @@ const TEST: &[&str] = &[
     "libasound2-plugins",
     // egui_kittest renders snapshots through wgpu on lavapipe (Vulkan on the CPU).
     "mesa-vulkan-drivers",
+    // The checklist: speech and its variants (espeak-ng, sox), real photographs for lighting
+    // (scikit-image's test photos), `ss` for other programs' traffic, curl as such a program.
+    "espeak-ng",
+    "sox",
+    "python3-skimage",
+    "iproute2",
+    "curl",
 ];
 
 fn installed(package: &str) -> bool {
