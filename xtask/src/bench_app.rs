@@ -1,7 +1,7 @@
 //! Benchmarks of the desktop app's engine paths that run as `benches/` targets of their crates
-//! (they need the runtime's API): `switch` (scene cut latency) and `ui` (the window's cost).
+//! (they need the runtime's API): `switch` (scene cut latency), `check` (the checklist's costs) and `ui` (the window's cost).
 
-/// `cargo xtask bench switch|ui`.
+/// `cargo xtask bench switch|check|ui`.
 pub fn main(what: &str) -> Result<(), String> {
     crate::install::ensure(&["build", "run", "test"])?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -9,6 +9,10 @@ pub fn main(what: &str) -> Result<(), String> {
         "switch" => crate::step(
             &cargo,
             &["bench", "-p", "kaibo-runtime", "--bench", "switch"],
+        ),
+        "check" => crate::step(
+            &cargo,
+            &["bench", "-p", "kaibo-runtime", "--bench", "check"],
         ),
         "ui" => {
             crate::step(&cargo, &["build", "--release", "-p", "kaibo-app"])?;

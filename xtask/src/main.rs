@@ -18,7 +18,8 @@ usage: cargo xtask <task>
                       engine: kaibo vs gst-launch vs ffmpeg; fanout: 1 vs 3 destinations;
                       abr: shaped link 6→1.5→6 Mbit/s; probe: verdicts on shaped links;
                       latency: capture-to-decoded (QR clock), RTMP and WHIP vs a bare baseline
-  bench switch|ui       switch: scene cut latency; ui: the window's CPU and memory vs headless
+  bench switch|check|ui switch: scene cut latency; check: the checklist's wall time and analysis
+                      costs; ui: the window's CPU and memory vs headless
   install [build|run|test]...
                       only install the system packages of those groups
 ";
@@ -30,7 +31,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("latency") => bench_latency::main(&args[2..]),
-            Some(what @ ("switch" | "ui")) => bench_app::main(what),
+            Some(what @ ("switch" | "check" | "ui")) => bench_app::main(what),
             _ => bench::main(&args[1..]),
         },
         Some("install") => {

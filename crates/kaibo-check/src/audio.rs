@@ -88,11 +88,8 @@ pub fn analyse_audio(samples: &[f32], rate: u32) -> AudioStats {
     };
     let speech = db(pick(0.9));
     let noise = db(pick(0.1));
-    let (hum_hz, hum_power) = [50u32, 60]
-        .into_iter()
-        .map(|f| (f, mains_power(samples, rate, f)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .unwrap_or((50, 0.0));
+    let [p50, p60] = mains_power(samples, rate);
+    let (hum_hz, hum_power) = if p60 > p50 { (60, p60) } else { (50, p50) };
     let mean_sq = sum_sq / n as f64;
     AudioStats {
         duration_s: samples.len() as f64 / f64::from(rate.max(1)),
@@ -112,33 +109,45 @@ pub fn analyse_audio(samples: &[f32], rate: u32) -> AudioStats {
     }
 }
 
-/// Mean-square power at `f`, `2f` and `3f` (Hann-windowed Goertzel over the whole recording,
-/// so the bands are a fraction of a hertz wide and speech hardly reaches them).
-fn mains_power(samples: &[f32], rate: u32, f: u32) -> f64 {
+/// Mean-square power at 50, 100, 150 Hz and at 60, 120, 180 Hz (Hann-windowed Goertzel
+/// filters over the whole recording, so the bands are a fraction of a hertz wide and speech
+/// hardly reaches them). All six run in one pass over the samples.
+fn mains_power(samples: &[f32], rate: u32) -> [f64; 2] {
+    const FREQS: [f64; 6] = [50.0, 100.0, 150.0, 60.0, 120.0, 180.0];
     let n = samples.len();
     if n < 16 || rate == 0 {
-        return 0.0;
+        return [0.0; 2];
     }
-    // The Hann window's coherent gain is 0.5; its power at a bin scales by 1/4.
-    let window_gain = 0.5;
+    let coeff = FREQS.map(|f| 2.0 * (std::f64::consts::TAU * f / f64::from(rate)).cos());
+    let (mut s1, mut s2) = ([0f64; 6], [0f64; 6]);
+    // The window's cosine by rotation (no cos() per sample), renormalised now and then.
     let step = std::f64::consts::TAU / (n - 1) as f64;
-    (1..=3)
-        .map(|h| {
-            let w = std::f64::consts::TAU * f64::from(f * h) / f64::from(rate);
-            let coeff = 2.0 * w.cos();
-            let (mut s1, mut s2) = (0f64, 0f64);
-            for (i, &x) in samples.iter().enumerate() {
-                let hann = 0.5 - 0.5 * (step * i as f64).cos();
-                let s0 = f64::from(x) * hann + coeff * s1 - s2;
-                s2 = s1;
-                s1 = s0;
-            }
-            let mag_sq = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-            // A sine of amplitude A gives |X| = A·N·gain/2, mean square A²/2.
-            let amplitude = 2.0 * mag_sq.sqrt() / (n as f64 * window_gain);
-            amplitude * amplitude / 2.0
-        })
-        .sum()
+    let (dc, ds) = (step.cos(), step.sin());
+    let (mut c, mut sn) = (1f64, 0f64);
+    for (i, &x) in samples.iter().enumerate() {
+        let v = f64::from(x) * (0.5 - 0.5 * c);
+        for k in 0..6 {
+            let s0 = v + coeff[k] * s1[k] - s2[k];
+            s2[k] = s1[k];
+            s1[k] = s0;
+        }
+        (c, sn) = (c * dc - sn * ds, sn * dc + c * ds);
+        if i % 4096 == 4095 {
+            let norm = c.hypot(sn);
+            (c, sn) = (c / norm, sn / norm);
+        }
+    }
+    // The Hann window's coherent gain is 0.5: a sine of amplitude A gives |X| = A·N/4,
+    // and its mean square is A²/2.
+    let power = |k: usize| {
+        let mag_sq = s1[k] * s1[k] + s2[k] * s2[k] - coeff[k] * s1[k] * s2[k];
+        let amplitude = 4.0 * mag_sq.max(0.0).sqrt() / n as f64;
+        amplitude * amplitude / 2.0
+    };
+    [
+        power(0) + power(1) + power(2),
+        power(3) + power(4) + power(5),
+    ]
 }
 
 /// The problems in `stats`, most serious first, each with how bad it is.

@@ -24,7 +24,11 @@ fn a_running_download_is_named_as_a_bandwidth_hog() {
         .expect("curl runs");
     std::thread::sleep(Duration::from_millis(500));
     let dir = TempDir::new();
-    let profile = platform_profiles().expect("profiles").get("wecom").expect("wecom").clone();
+    let profile = platform_profiles()
+        .expect("profiles")
+        .get("wecom")
+        .expect("wecom")
+        .clone();
     let req = CheckRequest {
         lang: Language::En,
         destination: None,
@@ -47,5 +51,8 @@ fn a_running_download_is_named_as_a_bandwidth_hog() {
     let hogs = report.item(ids::BANDWIDTH_HOGS).expect("hogs item");
     assert!(hogs.value.starts_with("curl (pid"), "{hogs:?}");
     assert_eq!(hogs.status, CheckStatus::Fail, "{hogs:?}");
-    assert!(hogs.hint.contains("curl is using the network heavily"), "{hogs:?}");
+    assert!(
+        hogs.hint.contains("curl is using the network heavily"),
+        "{hogs:?}"
+    );
 }
