@@ -33,6 +33,9 @@ pub struct EncodeSpeed {
     pub elapsed_s: f64,
 }
 
+/// Frames seen, when the first and the last arrived.
+type FrameTimes = (u32, Option<Instant>, Option<Instant>);
+
 /// Sample rate of [`record_sound`].
 pub const SOUND_RATE: u32 = 48_000;
 
@@ -248,8 +251,7 @@ pub fn encode_speed(
     gst::Element::link_many(chain)?;
     // Timed from the first encoded frame to the last: start-up (encoder set-up, lookahead
     // fill) is paid once per session, not per frame.
-    let times: std::sync::Arc<std::sync::Mutex<(u32, Option<Instant>, Option<Instant>)>> =
-        Default::default();
+    let times: std::sync::Arc<std::sync::Mutex<FrameTimes>> = Default::default();
     let seen = times.clone();
     if let Some(pad) = sink.static_pad("sink") {
         pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
