@@ -59,6 +59,13 @@ const TEST: &[&str] = &[
     "chromium",
     "nodejs",
     "npm",
+    // The checklist: speech and its variants (espeak-ng, sox), real photographs for lighting
+    // (scikit-image's test photos), `ss` for other programs' traffic, curl as such a program.
+    "espeak-ng",
+    "sox",
+    "python3-skimage",
+    "iproute2",
+    "curl",
 ];
 
 /// Folders with a package-lock.json whose npm packages the tests need (`npm ci` there).

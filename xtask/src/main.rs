@@ -18,8 +18,10 @@ usage: cargo xtask <task>
                       engine: kaibo vs gst-launch vs ffmpeg; fanout: 1 vs 3 destinations;
                       abr: shaped link 6→1.5→6 Mbit/s; probe: verdicts on shaped links;
                       latency: capture-to-decoded (QR clock), RTMP and WHIP vs a bare baseline
-  bench switch|overlay|ui  switch: scene cut latency; overlay: panels latency and cost;
-                        ui: the window's CPU and memory vs headless
+  bench switch|overlay|check|ui
+                      switch: scene cut latency; overlay: panels latency and cost; check: the
+                      checklist's wall time and analysis costs; ui: the window's CPU and memory
+                      vs headless
   bench hub [--seconds S] [--viewers N] [--rate R]
                       the interaction hub: 2,000 SSE viewers, 200 actions/s; lost actions,
                       p99 against a trivial axum handler, RSS
@@ -34,7 +36,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("latency") => bench_latency::main(&args[2..]),
-            Some(what @ ("switch" | "overlay" | "ui" | "hub")) => bench_app::main(what, &args[2..]),
+            Some(what @ ("switch" | "overlay" | "check" | "ui" | "hub")) => {
+                bench_app::main(what, &args[2..])
+            }
             _ => bench::main(&args[1..]),
         },
         Some("install") => {

@@ -24,6 +24,9 @@ Kaibo 开播 — a broadcaster for private-domain live streams.
       List cameras, microphones, screens and windows.
   kaibo probe --to rtmp://HOST/APP/KEY [--profile wecom]
       Prove the uplink against the platform's requirement (a 4 s test publish).
+  kaibo check [--to rtmp://HOST/APP/KEY] [--scenes FILE] [--script FILE] [--json]
+      The pre-stream checklist: link, destination, devices, lighting, sound, headroom,
+      disk, bandwidth hogs and the script's compliance (advertising law, regulated goods).
   kaibo profiles
       Platforms Kaibo knows: push URL form, recommended settings, link needs.
   kaibo hub --listen ADDR --db PATH --public-url URL
@@ -59,6 +62,9 @@ pub enum Command {
     /// Run the interaction hub on its own (viewers' questions, polls, draws) for an
     /// internet-facing audience behind a TLS reverse proxy.
     Hub(crate::hub_cmd::HubArgs),
+    /// The pre-stream checklist: link, destination, devices, lighting, sound, encoder
+    /// headroom, disk, other programs' traffic and the script's compliance.
+    Check(crate::check_cmd::CheckArgs),
 }
 
 #[derive(Args)]

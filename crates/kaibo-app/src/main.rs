@@ -1,6 +1,7 @@
 //! `kaibo`: the desktop broadcaster's binary. Subcommands drive the same runtime the window
 //! will: `live` streams headless, `devices` lists what can be captured.
 
+mod check_cmd;
 mod cli;
 mod hub_cmd;
 mod logging;
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Profiles(p)) => cli::profiles(p),
         Some(cli::Command::Probe(p)) => cli::probe(p),
         Some(cli::Command::Hub(h)) => hub_cmd::hub(h),
+        Some(cli::Command::Check(c)) => check_cmd::check(c),
     }
 }
 

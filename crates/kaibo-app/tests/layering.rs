@@ -50,8 +50,8 @@ fn allowed_internal(krate: &str) -> &'static [&'static str] {
     match krate {
         "kaibo-model" | "kaibo-testkit" | "kaibo-ingest" => &[],
         "kaibo-media" => &["kaibo-model", "kaibo-overlay"],
-        "kaibo-devices" | "kaibo-overlay" | "kaibo-hub" => &["kaibo-model"],
-        "kaibo-runtime" => &["kaibo-model", "kaibo-media", "kaibo-devices"],
+        "kaibo-devices" | "kaibo-overlay" | "kaibo-hub" | "kaibo-check" => &["kaibo-model"],
+        "kaibo-runtime" => &["kaibo-model", "kaibo-media", "kaibo-devices", "kaibo-check"],
         "kaibo-ui" => &["kaibo-model", "kaibo-runtime"],
         "kaibo-app" => &["kaibo-model", "kaibo-runtime", "kaibo-ui", "kaibo-hub"],
         "xtask" => &["kaibo-testkit"],
@@ -83,7 +83,7 @@ fn every_crate_depends_only_on_lower_layers() {
 #[test]
 fn app_and_model_never_touch_media_or_devices() {
     for (krate, deps) in workspace_deps() {
-        if krate == "kaibo-app" || krate == "kaibo-ui" || krate == "kaibo-model" {
+        if ["kaibo-app", "kaibo-ui", "kaibo-model", "kaibo-check"].contains(&krate.as_str()) {
             for dep in &deps {
                 assert!(
                     !is_media_stack(dep),

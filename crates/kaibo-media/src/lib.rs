@@ -2,6 +2,7 @@
 //! stream → isolated outputs (RTMP, crash-safe recording), with a state machine and stats.
 
 mod abr;
+mod check;
 mod debug_clock;
 mod encoder;
 mod engine;
@@ -15,6 +16,9 @@ mod sources;
 mod tcp_queue;
 mod whip;
 
+pub use check::{
+    EncodeSpeed, GrabbedFrame, SOUND_RATE, encode_speed, grab_frame, open_media, record_sound,
+};
 pub use engine::{Engine, EngineEvent, Waker, init};
 pub use error::{FailureKind, MediaError};
 pub use pipeline::preview_size;

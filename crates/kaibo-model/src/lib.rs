@@ -3,6 +3,7 @@
 //! Everything here is plain serde data. Files are read elsewhere (the runtime); this crate only
 //! turns text into checked values and back, and says precisely what is wrong when it cannot.
 
+pub mod check;
 pub mod destination;
 pub mod devices;
 pub mod event;
@@ -23,6 +24,7 @@ pub mod toml_check;
 pub mod whip;
 pub mod wordlist;
 
+pub use check::{CheckItem, CheckReport, CheckStatus};
 pub use destination::{Destination, DestinationError, Protocol};
 pub use event::{Command, Event, Failure, FailureKind, Transition};
 pub use layout::{Crop, Layout};
@@ -37,4 +39,4 @@ pub use spec::{SpecError, parse_source_spec};
 pub use stats::{OutputKind, OutputState, OutputStats, SessionState, StatsSnapshot, Summary};
 pub use toml_check::DataFileError;
 pub use whip::WhipEndpoint;
-pub use wordlist::{Hit, Severity, WordList};
+pub use wordlist::{Hit, Purpose, Severity, WordList};

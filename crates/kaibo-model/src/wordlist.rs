@@ -12,6 +12,7 @@
 //! severity = "fail"          # or "warn"
 //! terms = ["最", "第一", "国家级", "顶级", "绝对"]
 //! allow = ["最近", "最后"]   # longer words that contain a term but are fine
+//! purpose = ["compliance"]   # optional: who uses the list; omitted means both
 //! ```
 //!
 //! Matching is case-insensitive for Latin text and works on characters, so CJK terms match
@@ -31,6 +32,18 @@ pub enum Severity {
     Fail,
 }
 
+/// Who a list is for: the pre-stream compliance check, the hub's moderation, or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    Compliance,
+    Moderation,
+}
+
+fn every_purpose() -> Vec<Purpose> {
+    vec![Purpose::Compliance, Purpose::Moderation]
+}
+
 /// One list, as read from its file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +58,9 @@ pub struct WordList {
     pub terms: Vec<String>,
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Who uses the list; a file without `purpose` is for both.
+    #[serde(default = "every_purpose")]
+    pub purpose: Vec<Purpose>,
 }
 
 /// A term found in a text.
@@ -103,6 +119,13 @@ impl WordList {
                 out.push((vec![Key(key)], "must not be empty".into()));
             }
         }
+        if self.purpose.is_empty() {
+            out.push((
+                vec![Key("purpose")],
+                "name at least one of \"compliance\", \"moderation\" (or leave purpose out for both)"
+                    .into(),
+            ));
+        }
         if self.terms.is_empty() {
             out.push((vec![Key("terms")], "a list needs at least one term".into()));
         }
@@ -114,6 +137,11 @@ impl WordList {
             }
         }
         out
+    }
+
+    /// True when the list is meant for `purpose`.
+    pub fn is_for(&self, purpose: Purpose) -> bool {
+        self.purpose.contains(&purpose)
     }
 
     /// Every hit of this list's terms in `text`, in text order. Overlapping terms report the
@@ -236,6 +264,20 @@ allow = ["最近", "最后"]
         let list = WordList::from_toml_str(LIST, "ad.toml").expect("valid");
         assert_eq!(list.scan("the BEST deal").len(), 1);
         assert!(list.scan("欢迎大家来到直播间，今天介绍新品。").is_empty());
+    }
+
+    #[test]
+    fn purpose_defaults_to_both_and_can_be_narrowed() {
+        let both = WordList::from_toml_str(LIST, "ad.toml").expect("valid");
+        assert!(both.is_for(Purpose::Compliance) && both.is_for(Purpose::Moderation));
+        let narrow = format!("{LIST}purpose = [\"compliance\"]\n");
+        let list = WordList::from_toml_str(&narrow, "ad.toml").expect("valid");
+        assert!(list.is_for(Purpose::Compliance) && !list.is_for(Purpose::Moderation));
+        let none = format!("{LIST}purpose = []\n");
+        let err = WordList::from_toml_str(&none, "ad.toml").expect_err("empty purpose");
+        assert!(err.to_string().contains("purpose"), "{err}");
+        let wrong = format!("{LIST}purpose = [\"ads\"]\n");
+        assert!(WordList::from_toml_str(&wrong, "ad.toml").is_err());
     }
 
     #[test]

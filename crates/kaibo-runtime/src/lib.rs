@@ -1,6 +1,7 @@
 //! What the CLI and the GUI drive: loads scene files, resolves devices, runs live sessions on
 //! their own thread and reports [`Event`]s over bounded channels.
 
+mod check;
 mod downlink;
 mod live;
 mod probe;
@@ -10,11 +11,12 @@ mod sealed;
 mod store;
 mod sysinfo;
 
+pub use check::{CheckRequest, load_word_lists, run_check, user_word_list_dir};
 pub use downlink::{DownlinkError, measure_downlink};
 pub use kaibo_devices::list_all as list_devices;
 pub use kaibo_model::devices::DeviceList;
 pub use live::{LiveHandle, Sender, resolve_windows};
-pub use probe::run_probe;
+pub use probe::{ProbeError, run_probe};
 pub use profiles::platform_profiles;
 pub use scenes::load_scene_file;
 pub use store::{KeyPlace, Store, StoreError, write_atomic};
