@@ -3,6 +3,7 @@
 
 mod check;
 mod downlink;
+mod interaction;
 mod live;
 mod probe;
 mod profiles;
@@ -13,7 +14,10 @@ mod sysinfo;
 
 pub use check::{CheckRequest, load_word_lists, run_check, user_word_list_dir};
 pub use downlink::{DownlinkError, measure_downlink};
+pub use interaction::{Interaction, forward_overlay};
 pub use kaibo_devices::list_all as list_devices;
+/// The interaction hub (viewers' questions, polls, draws), for faces that embed it.
+pub use kaibo_hub as hub;
 pub use kaibo_model::devices::DeviceList;
 pub use live::{LiveHandle, Sender, resolve_windows};
 pub use probe::{ProbeError, run_probe};

@@ -1,13 +1,15 @@
 //! Interaction panels reach the program: a pinned question sent to a running session shows in
 //! the composed picture (compared with what the overlay renderer draws for that question,
-//! region by region), and taking it off shows the scene again.
+//! region by region), and taking it off shows the scene again; and the same through the
+//! interaction hub, from a viewer's question to the host's pin.
 
 use kaibo_model::{
     Anchor, Command, Layout, Monitor, OverlayState, Panel, PanelContent, Scene, SceneSource,
     SessionPlan, SourceKind, VideoSettings,
 };
 use kaibo_overlay::{Fonts, Frame, PixelRect, Renderer};
-use kaibo_runtime::LiveHandle;
+use kaibo_runtime::hub::HubConfig;
+use kaibo_runtime::{Interaction, LiveHandle};
 use kaibo_testkit::{TempDir, require_tool, wait_until};
 use std::process::Command as Process;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -84,9 +86,8 @@ fn difference(m: &Monitor, frame: &Frame, rect: PixelRect) -> f64 {
     total / n
 }
 
-#[test]
-fn a_pinned_question_appears_in_the_program_as_rendered_and_leaves_again() {
-    let dir = TempDir::new();
+/// A preview session showing a full-canvas amber image.
+fn amber_plan(dir: &TempDir) -> SessionPlan {
     let convert = require_tool("convert", "imagemagick");
     let amber = dir.path().join("amber.png");
     assert!(
@@ -118,11 +119,22 @@ fn a_pinned_question_appears_in_the_program_as_rendered_and_leaves_again() {
         adaptive: false,
         preview: true,
     };
+    plan
+}
+
+fn start(plan: SessionPlan) -> (LiveHandle, std::sync::Arc<Monitor>) {
     let live = LiveHandle::spawn(plan).expect("session thread starts");
     let m = live.monitor().expect("a monitor").clone();
     wait_until(Duration::from_secs(10), "preview pictures", || {
         m.frames() > 3
     });
+    (live, m)
+}
+
+#[test]
+fn a_pinned_question_appears_in_the_program_as_rendered_and_leaves_again() {
+    let dir = TempDir::new();
+    let (live, m) = start(amber_plan(&dir));
 
     let asked = question("怎么报名？How do I sign up for the course?");
     let other = question("Is there a replay? 有回放吗？会后多久能看到？");
@@ -159,5 +171,81 @@ fn a_pinned_question_appears_in_the_program_as_rendered_and_leaves_again() {
             }
         },
     );
+    assert!(live.send(Command::Stop));
+}
+
+fn post(
+    client: &reqwest::blocking::Client,
+    url: String,
+    token: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let answer = client
+        .post(&url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    let status = answer.status();
+    let text = answer.text().expect("a body");
+    assert!(status.is_success(), "{url}: {status} {text}");
+    serde_json::from_str(&text).expect("JSON")
+}
+
+#[test]
+fn a_viewers_question_pinned_by_the_host_in_the_hub_reaches_the_program_masked() {
+    let dir = TempDir::new();
+    let (live, m) = start(amber_plan(&dir));
+    let config = HubConfig::new(
+        "127.0.0.1:0".parse().expect("address"),
+        dir.path().join("hub.sqlite"),
+    )
+    .expect("hub config");
+    let interaction = Interaction::start(config, live.sender()).expect("hub starts");
+    let hub = interaction.hub();
+    let base = format!("http://{}/api/v1", hub.local_addr());
+    let host = hub.host_token().expose().to_owned();
+    let client = reqwest::blocking::Client::new();
+
+    let joined = post(
+        &client,
+        format!("{base}/join"),
+        "",
+        serde_json::json!({"nickname": "张三丰", "accept_privacy": true}),
+    );
+    let viewer = joined["token"].as_str().expect("a viewer token").to_owned();
+    let asked = post(
+        &client,
+        format!("{base}/questions"),
+        &viewer,
+        serde_json::json!({"text": "怎么报名？电话 13812345678 How do I sign up?"}),
+    );
+    let id = asked["id"].as_i64().expect("a question id");
+    post(
+        &client,
+        format!("{base}/host/questions/{id}/pin"),
+        &host,
+        serde_json::json!({}),
+    );
+
+    // What the hub puts on stream is masked, plain text.
+    let state = hub.overlay();
+    let PanelContent::Question { text, asker, .. } = &state.panels[0].content else {
+        panic!("a question panel: {state:?}");
+    };
+    assert_eq!(asker, "张**");
+    assert!(
+        text.contains("138****5678") && !text.contains("13812345678"),
+        "{text}"
+    );
+    // And the program shows exactly that card.
+    let (frame, rect) = rendered(&state);
+    wait_until(
+        Duration::from_secs(5),
+        "the pinned question on the program",
+        || difference(&m, &frame, rect) < 8.0,
+    );
+    drop(interaction);
     assert!(live.send(Command::Stop));
 }
