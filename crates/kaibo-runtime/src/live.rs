@@ -28,8 +28,11 @@ pub struct LiveHandle {
 pub struct Sender {
     commands: SyncSender<Command>,
     /// Interrupts the session's wait (arrives once the engine is up).
-    waker: Arc<std::sync::Mutex<(Option<Waker>, Option<Receiver<Waker>>)>>,
+    waker: Arc<std::sync::Mutex<WakerSlot>>,
 }
+
+/// The session's waker once known, and where it arrives from until then.
+type WakerSlot = (Option<Waker>, Option<Receiver<Waker>>);
 
 impl Sender {
     /// Asks the session to do something; false when it has ended or is too busy to listen.
