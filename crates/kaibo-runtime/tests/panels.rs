@@ -98,7 +98,7 @@ fn amber_plan(dir: &TempDir) -> SessionPlan {
             .expect("convert runs")
             .success()
     );
-    let plan = SessionPlan {
+    SessionPlan {
         canvas: Default::default(),
         scenes: vec![Scene {
             name: "Amber".into(),
@@ -118,8 +118,7 @@ fn amber_plan(dir: &TempDir) -> SessionPlan {
         duration_s: None,
         adaptive: false,
         preview: true,
-    };
-    plan
+    }
 }
 
 fn start(plan: SessionPlan) -> (LiveHandle, std::sync::Arc<Monitor>) {
