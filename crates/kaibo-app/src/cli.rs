@@ -95,6 +95,16 @@ pub struct LiveArgs {
     /// Scene collection file (TOML, `version = 1`).
     #[arg(long, value_name = "FILE")]
     pub scenes: Option<PathBuf>,
+    /// Run the interaction hub beside the stream on this address (e.g. 0.0.0.0:8080 on a
+    /// LAN): viewers' questions, polls and draws; what the host puts on stream appears in it.
+    #[arg(long, value_name = "ADDR")]
+    pub hub_listen: Option<std::net::SocketAddr>,
+    /// The hub's SQLite database (default: $XDG_STATE_HOME/kaibo/hub.sqlite).
+    #[arg(long, value_name = "PATH", requires = "hub_listen")]
+    pub hub_db: Option<PathBuf>,
+    /// The address viewers open (the join QR), e.g. https://live.example.com/.
+    #[arg(long, value_name = "URL", requires = "hub_listen")]
+    pub public_url: Option<String>,
     /// Scene to show from the collection (default: the first).
     #[arg(long, value_name = "NAME")]
     pub scene: Option<String>,
@@ -259,11 +269,24 @@ pub fn live(args: LiveArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let secrets = plan.secrets().into_iter().cloned().collect();
+    let mut secrets: Vec<kaibo_model::Secret> = plan.secrets().into_iter().cloned().collect();
+    // The hub's host token is made before logging starts, so the log scrubs it.
+    let hub = match args
+        .hub_listen
+        .map(|listen| hub_config(listen, &args))
+        .transpose()
+    {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("kaibo: {e:#}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    secrets.extend(hub.iter().filter_map(|c| c.host_token.clone()));
     if let Err(e) = logging::init(args.log_file.as_deref(), secrets) {
         eprintln!("kaibo: warning: no log file ({e:#}); continuing");
     }
-    match run_live(plan, args.json) {
+    match run_live(plan, hub, args.json) {
         Ok(code) => code,
         Err(e) => {
             log::error!("{e:#}");
@@ -273,7 +296,37 @@ pub fn live(args: LiveArgs) -> ExitCode {
     }
 }
 
-fn run_live(plan: SessionPlan, json: bool) -> Result<ExitCode> {
+/// The hub beside a live session: a fresh host token, the database in the state folder.
+fn hub_config(
+    listen: std::net::SocketAddr,
+    args: &LiveArgs,
+) -> Result<kaibo_runtime::hub::HubConfig> {
+    let db = match &args.hub_db {
+        Some(p) => p.clone(),
+        None => {
+            let state = std::env::var_os("XDG_STATE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+                .ok_or_else(|| anyhow!("no state folder: set HOME or give --hub-db PATH"))?;
+            let dir = state.join("kaibo");
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            dir.join("hub.sqlite")
+        }
+    };
+    let mut config = kaibo_runtime::hub::HubConfig::new(listen, db)?;
+    config.public_url = args.public_url.clone();
+    config.host_token = Some(kaibo_model::Secret::new(
+        kaibo_runtime::hub::draw::random_token(32)?,
+    ));
+    Ok(config)
+}
+
+fn run_live(
+    plan: SessionPlan,
+    hub: Option<kaibo_runtime::hub::HubConfig>,
+    json: bool,
+) -> Result<ExitCode> {
     let targets: Vec<String> = plan.outputs.iter().map(OutputSpec::target).collect();
     log::info!(
         "going live: scene \"{}\", {}x{}@{} {} kbps, to {}",
@@ -285,6 +338,24 @@ fn run_live(plan: SessionPlan, json: bool) -> Result<ExitCode> {
         targets.join(", ")
     );
     let handle = LiveHandle::spawn(plan).context("could not start the session thread")?;
+    let _interaction = match hub {
+        Some(config) => {
+            let token = config.host_token.clone();
+            let interaction = kaibo_runtime::Interaction::start(config, handle.sender())
+                .context("the interaction hub did not start")?;
+            let hub = interaction.hub();
+            eprintln!("kaibo: interaction hub on {}", hub.local_addr());
+            eprintln!("kaibo: viewers join at {}", hub.join_url());
+            if let Some(token) = token {
+                eprintln!(
+                    "kaibo: host token (shown only now; keep it private): {}",
+                    token.expose()
+                );
+            }
+            Some(interaction)
+        }
+        None => None,
+    };
     let commander = handle.commander();
     ctrlc::set_handler(move || {
         let _ = commander.try_send(kaibo_model::Command::Stop);

@@ -4,8 +4,7 @@
 mod common;
 
 use common::run;
-use kaibo_testkit::{Nginx, TempDir, ffprobe, frame_md5s, require_tool};
-use std::path::Path;
+use kaibo_testkit::{Nginx, TempDir, ffprobe, frame_md5s, frame_rgb, require_tool};
 use std::process::Command;
 
 fn ffmpeg(args: &[&str]) {
@@ -16,29 +15,6 @@ fn ffmpeg(args: &[&str]) {
         .status()
         .expect("ffmpeg runs");
     assert!(status.success(), "ffmpeg {args:?} failed");
-}
-
-/// One decoded RGB frame at `at_s` seconds.
-fn frame_rgb(path: &Path, at_s: f64) -> Vec<u8> {
-    let out = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-ss",
-            &at_s.to_string(),
-            "-i",
-        ])
-        .arg(path)
-        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 fn pixel(frame: &[u8], width: usize, x: usize, y: usize) -> (u8, u8, u8) {

@@ -19,8 +19,8 @@ pub use flv::{FlvTag, flv_has_video_frame, flv_tags, flv_video_timestamps_ms};
 pub use netns::ShapedLink;
 pub use nginx::Nginx;
 pub use probe::{
-    AudioStream, Probe, VideoStream, decoded_duration_s, ffprobe, frame_md5s, keyframe_times,
-    tiny_frames, video_packet_times,
+    AudioStream, Probe, VideoStream, decoded_duration_s, ffprobe, frame_md5s, frame_rgb,
+    keyframe_times, tiny_frames, video_packet_times,
 };
 pub use process::{
     cpu_seconds_by_thread, cpu_seconds_tree, descendants, peak_rss_kib, rss_kib_tree,

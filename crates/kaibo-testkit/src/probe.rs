@@ -253,6 +253,30 @@ pub fn decoded_duration_s(path: &str) -> f64 {
     }
 }
 
+/// One decoded frame at `at_s` seconds, as packed RGB24 rows.
+pub fn frame_rgb(path: &std::path::Path, at_s: f64) -> Vec<u8> {
+    crate::require_tool("ffmpeg", "ffmpeg");
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-ss",
+            &at_s.to_string(),
+            "-i",
+        ])
+        .arg(path)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// MD5 of every decoded frame of the first video stream, in order.
 pub fn frame_md5s(path: &str) -> Vec<String> {
     let out = run(
