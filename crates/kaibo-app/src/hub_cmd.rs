@@ -72,7 +72,10 @@ fn run(args: HubArgs) -> Result<()> {
     let hub = running.hub();
     println!("Kaibo hub listening on {}", hub.local_addr());
     println!("Viewers join at: {}", hub.join_url());
-    println!("Host token (shown only now; keep it private): {}", token.expose());
+    println!(
+        "Host token (shown only now; keep it private): {}",
+        token.expose()
+    );
     println!("Press Ctrl-C to stop.");
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     ctrlc::set_handler(move || {

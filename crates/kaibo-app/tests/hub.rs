@@ -28,7 +28,11 @@ fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -
         .nth(1)
         .and_then(|c| c.parse().ok())
         .expect("status line");
-    let body = reply.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    let body = reply
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
     (status, body)
 }
 
@@ -38,7 +42,13 @@ fn kaibo_hub_serves_viewers_and_the_host_with_a_token_printed_once() {
     let db = dir.path().join("hub.sqlite");
     let log = dir.path().join("kaibo.log");
     let mut child = common::kaibo()
-        .args(["hub", "--listen", "127.0.0.1:0", "--public-url", "https://live.example.invalid/"])
+        .args([
+            "hub",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://live.example.invalid/",
+        ])
         .arg("--db")
         .arg(&db)
         .arg("--log-file")
@@ -49,17 +59,19 @@ fn kaibo_hub_serves_viewers_and_the_host_with_a_token_printed_once() {
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut next = || lines.next().expect("a line").expect("utf-8");
     let listening = next();
-    let addr = listening
-        .rsplit(' ')
-        .next()
-        .expect("address")
-        .to_owned();
+    let addr = listening.rsplit(' ').next().expect("address").to_owned();
     assert_eq!(next(), "Viewers join at: https://live.example.invalid/");
     let token_line = next();
     let token = token_line.rsplit(' ').next().expect("token").to_owned();
     assert_eq!(token.len(), 64, "{token_line}");
 
-    let (status, joined) = http(&addr, "POST", "/api/v1/join", None, r#"{"accept_privacy":true}"#);
+    let (status, joined) = http(
+        &addr,
+        "POST",
+        "/api/v1/join",
+        None,
+        r#"{"accept_privacy":true}"#,
+    );
     assert_eq!(status, 201, "{joined}");
     let viewer: serde_json::Value = serde_json::from_str(&joined).expect("json");
     let viewer = viewer["token"].as_str().expect("viewer token");

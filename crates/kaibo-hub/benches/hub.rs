@@ -53,8 +53,8 @@ fn serve(db: &str) {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let mut config = kaibo_hub::HubConfig::new("127.0.0.1:0".parse().expect("addr"), db)
-            .expect("config");
+        let mut config =
+            kaibo_hub::HubConfig::new("127.0.0.1:0".parse().expect("addr"), db).expect("config");
         config.session_title = "bench".into();
         let hub = kaibo_hub::Hub::start(config).await.expect("hub starts");
         let baseline = axum::Router::new().route(
@@ -63,7 +63,9 @@ fn serve(db: &str) {
                 axum::Json(json!({ "ok": true, "echo": v }))
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base_addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, baseline).await });
         println!(
@@ -202,7 +204,12 @@ async fn timed(
     ok
 }
 
-async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> Result<Value, String> {
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: Value,
+) -> Result<Value, String> {
     let r = client
         .post(&url)
         .bearer_auth(token)
@@ -230,7 +237,11 @@ struct Sent {
 async fn load(
     cfg: Load,
     viewers_rt: tokio::runtime::Handle,
-    hub: String, baseline: String, host: String, pid: u32) -> Result<(), String> {
+    hub: String,
+    baseline: String,
+    host: String,
+    pid: u32,
+) -> Result<(), String> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()
@@ -243,8 +254,17 @@ async fn load(
             let client = client.clone();
             let url = format!("{hub}/api/v1/join");
             async move {
-                let v = post(&client, url, "", json!({ "nickname": format!("观众{i}"), "accept_privacy": true })).await?;
-                v["token"].as_str().map(str::to_owned).ok_or("no token".to_string())
+                let v = post(
+                    &client,
+                    url,
+                    "",
+                    json!({ "nickname": format!("观众{i}"), "accept_privacy": true }),
+                )
+                .await?;
+                v["token"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or("no token".to_string())
             }
         })
         .buffered(32);
@@ -293,14 +313,44 @@ async fn load(
     // Something to like and vote on.
     let mut questions = Vec::new();
     for i in 0..SEED_QUESTIONS {
-        let v = post(&client, format!("{hub}/api/v1/questions"), &tokens[i % tokens.len()], json!({ "text": format!("预置问题 {i}") })).await?;
+        let v = post(
+            &client,
+            format!("{hub}/api/v1/questions"),
+            &tokens[i % tokens.len()],
+            json!({ "text": format!("预置问题 {i}") }),
+        )
+        .await?;
         questions.push(v["id"].as_i64().ok_or("question id")?);
     }
-    let poll = post(&client, format!("{hub}/api/v1/host/polls"), &host, json!({ "title": "bench", "options": ["A", "B", "C"] })).await?;
+    let poll = post(
+        &client,
+        format!("{hub}/api/v1/host/polls"),
+        &host,
+        json!({ "title": "bench", "options": ["A", "B", "C"] }),
+    )
+    .await?;
     let poll = poll["id"].as_i64().ok_or("poll id")?;
-    post(&client, format!("{hub}/api/v1/host/polls/{poll}/open"), &host, json!({})).await?;
-    post(&client, format!("{hub}/api/v1/host/questions/{}/pin", questions[0]), &host, json!({})).await?;
-    post(&client, format!("{hub}/api/v1/host/lottery"), &host, json!({ "title": "bench", "window_s": 3600 })).await?;
+    post(
+        &client,
+        format!("{hub}/api/v1/host/polls/{poll}/open"),
+        &host,
+        json!({}),
+    )
+    .await?;
+    post(
+        &client,
+        format!("{hub}/api/v1/host/questions/{}/pin", questions[0]),
+        &host,
+        json!({}),
+    )
+    .await?;
+    post(
+        &client,
+        format!("{hub}/api/v1/host/lottery"),
+        &host,
+        json!({ "title": "bench", "window_s": 3600 }),
+    )
+    .await?;
     let rss_connected = rss_kib(pid, "VmRSS:");
 
     // Baseline: the trivial handler at the same rate, same connections open.
@@ -310,7 +360,14 @@ async fn load(
         let url = baseline.clone();
         let tally = Arc::clone(&base_tally);
         async move {
-            timed(&client, url, "x", json!({ "text": format!("baseline {k}") }), &tally).await;
+            timed(
+                &client,
+                url,
+                "x",
+                json!({ "text": format!("baseline {k}") }),
+                &tally,
+            )
+            .await;
         }
     })
     .await;
@@ -322,7 +379,12 @@ async fn load(
     let loaded_base = Tally::new();
     let sent = Arc::new(Sent::default());
     let questions = Arc::new(questions);
-    let counters = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
+    let counters = Arc::new([
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+    ]);
     let started = Instant::now();
     paced(cfg.rate, cfg.seconds, |k| {
         let client = client.clone();
@@ -352,7 +414,15 @@ async fn load(
                 0..5 => {
                     let v = (k as usize * 7) % n;
                     let body = json!({ "text": format!("第 {k} 个问题：这个多少钱？") });
-                    if timed(&client, format!("{hub}/api/v1/questions"), &tokens[v], body, &tally).await {
+                    if timed(
+                        &client,
+                        format!("{hub}/api/v1/questions"),
+                        &tokens[v],
+                        body,
+                        &tally,
+                    )
+                    .await
+                    {
                         sent.questions.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -360,25 +430,57 @@ async fn load(
                     let li = take(0);
                     let v = li % n;
                     let q = questions[(li / n) % questions.len()];
-                    if timed(&client, format!("{hub}/api/v1/questions/{q}/like"), &tokens[v], json!({}), &tally).await {
+                    if timed(
+                        &client,
+                        format!("{hub}/api/v1/questions/{q}/like"),
+                        &tokens[v],
+                        json!({}),
+                        &tally,
+                    )
+                    .await
+                    {
                         sent.likes.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 13..16 => {
                     let body = json!({ "option": vote_i % 3 });
-                    if timed(&client, format!("{hub}/api/v1/polls/{poll}/vote"), &tokens[vote_i], body, &tally).await {
+                    if timed(
+                        &client,
+                        format!("{hub}/api/v1/polls/{poll}/vote"),
+                        &tokens[vote_i],
+                        body,
+                        &tally,
+                    )
+                    .await
+                    {
                         sent.votes.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 16..18 => {
                     let v = take(2) % n;
                     let body = json!({ "stars": 1 + v % 5 });
-                    if timed(&client, format!("{hub}/api/v1/rating"), &tokens[v], body, &tally).await {
+                    if timed(
+                        &client,
+                        format!("{hub}/api/v1/rating"),
+                        &tokens[v],
+                        body,
+                        &tally,
+                    )
+                    .await
+                    {
                         sent.raters.lock().expect("raters").insert(v);
                     }
                 }
                 _ => {
-                    if timed(&client, format!("{hub}/api/v1/lottery/enter"), &tokens[enter_i], json!({}), &tally).await {
+                    if timed(
+                        &client,
+                        format!("{hub}/api/v1/lottery/enter"),
+                        &tokens[enter_i],
+                        json!({}),
+                        &tally,
+                    )
+                    .await
+                    {
                         sent.entries.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -403,11 +505,23 @@ async fn load(
         .map_err(|e| e.to_string())?;
     let got = |k: &str| report[k].as_u64().unwrap_or(0);
     let checks = [
-        ("questions", sent.questions.load(Ordering::Relaxed) + SEED_QUESTIONS as u64, got("questions")),
+        (
+            "questions",
+            sent.questions.load(Ordering::Relaxed) + SEED_QUESTIONS as u64,
+            got("questions"),
+        ),
         ("likes", sent.likes.load(Ordering::Relaxed), got("likes")),
         ("votes", sent.votes.load(Ordering::Relaxed), got("votes")),
-        ("ratings (viewers)", sent.raters.lock().expect("raters").len() as u64, got("ratings")),
-        ("draw entries", sent.entries.load(Ordering::Relaxed), got("lottery_entries")),
+        (
+            "ratings (viewers)",
+            sent.raters.lock().expect("raters").len() as u64,
+            got("ratings"),
+        ),
+        (
+            "draw entries",
+            sent.entries.load(Ordering::Relaxed),
+            got("lottery_entries"),
+        ),
     ];
     for s in streams {
         s.abort();
@@ -415,24 +529,58 @@ async fn load(
 
     let hub_lat = tally.sorted();
     let base_lat = base_tally.sorted();
-    let (p50, p99, max) = (percentile(&hub_lat, 0.5), percentile(&hub_lat, 0.99), hub_lat.last().copied().unwrap_or(f64::NAN));
+    let (p50, p99, max) = (
+        percentile(&hub_lat, 0.5),
+        percentile(&hub_lat, 0.99),
+        hub_lat.last().copied().unwrap_or(f64::NAN),
+    );
     let (b50, b99) = (percentile(&base_lat, 0.5), percentile(&base_lat, 0.99));
     let loaded = loaded_base.sorted();
     let (l50, l99) = (percentile(&loaded, 0.5), percentile(&loaded, 0.99));
     let failed = tally.failed.load(Ordering::Relaxed);
-    let lost: i64 = checks.iter().map(|(_, s, g)| (*s as i64 - *g as i64).abs()).sum::<i64>() + failed as i64;
-    println!("hub bench: {} viewers on SSE, {} actions/s for {} s ({} actions in {elapsed:.1} s)", cfg.viewers, cfg.rate, cfg.seconds, hub_lat.len());
+    let lost: i64 = checks
+        .iter()
+        .map(|(_, s, g)| (*s as i64 - *g as i64).abs())
+        .sum::<i64>()
+        + failed as i64;
+    println!(
+        "hub bench: {} viewers on SSE, {} actions/s for {} s ({} actions in {elapsed:.1} s)",
+        cfg.viewers,
+        cfg.rate,
+        cfg.seconds,
+        hub_lat.len()
+    );
     println!("  actions acknowledged vs stored:");
     for (name, s, g) in &checks {
         println!("    {name:<18} sent {s:>6}  stored {g:>6}");
     }
     println!("  failed requests: {failed}; lost actions: {lost} (target 0)");
-    println!("  latency (hub actions):      p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms (target p99 ≤ 50 ms)");
-    println!("  baseline (trivial axum):    p50 {b50:.1} ms, p99 {b99:.1} ms ({} requests, same rate, same connections)", base_lat.len());
-    println!("  ratio to baseline:          p50 {:.2}, p99 {:.2}", p50 / b50, p99 / b99);
-    println!("  baseline during the run:    p50 {l50:.1} ms, p99 {l99:.1} ms ({} requests interleaved with the actions)", loaded.len());
-    println!("  ratio to it (same moment):  p50 {:.2}, p99 {:.2}", p50 / l50, p99 / l99);
-    println!("  live updates: {} update events delivered, {still_connected}/{} streams still connected", events.load(Ordering::Relaxed), cfg.viewers);
+    println!(
+        "  latency (hub actions):      p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms (target p99 ≤ 50 ms)"
+    );
+    println!(
+        "  baseline (trivial axum):    p50 {b50:.1} ms, p99 {b99:.1} ms ({} requests, same rate, same connections)",
+        base_lat.len()
+    );
+    println!(
+        "  ratio to baseline:          p50 {:.2}, p99 {:.2}",
+        p50 / b50,
+        p99 / b99
+    );
+    println!(
+        "  baseline during the run:    p50 {l50:.1} ms, p99 {l99:.1} ms ({} requests interleaved with the actions)",
+        loaded.len()
+    );
+    println!(
+        "  ratio to it (same moment):  p50 {:.2}, p99 {:.2}",
+        p50 / l50,
+        p99 / l99
+    );
+    println!(
+        "  live updates: {} update events delivered, {still_connected}/{} streams still connected",
+        events.load(Ordering::Relaxed),
+        cfg.viewers
+    );
     println!(
         "  hub RSS: {:.1} MiB idle, {:.1} MiB with viewers connected, {:.1} MiB at the end, peak {:.1} MiB",
         rss_idle as f64 / 1024.0,

@@ -4,11 +4,11 @@
 
 use crate::error::StoreError;
 use crate::store::{Id, Lottery, Poll, PollState, Question, QuestionStatus, Store};
+use axum::body::Bytes;
 use kaibo_model::privacy::{mask_nickname, mask_text};
 use kaibo_model::{Anchor, OverlayState, Panel, PanelContent, PollOption};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use axum::body::Bytes;
 use std::sync::Mutex;
 use tokio::sync::broadcast;
 
@@ -157,7 +157,10 @@ impl LotteryView {
 }
 
 /// Masked names of a drawn lottery's winners, in draw order.
-pub fn winner_names(store: &mut dyn Store, l: &Lottery) -> Result<Option<Vec<(Id, String)>>, StoreError> {
+pub fn winner_names(
+    store: &mut dyn Store,
+    l: &Lottery,
+) -> Result<Option<Vec<(Id, String)>>, StoreError> {
     let Some(draw) = &l.draw else {
         return Ok(None);
     };
@@ -174,7 +177,13 @@ pub fn build_overlay(
     now_ms: u64,
 ) -> Result<OverlayState, StoreError> {
     let mut panels = Vec::new();
-    let mut push = |id: String, anchor, content| panels.push(Panel { id, anchor, content });
+    let mut push = |id: String, anchor, content| {
+        panels.push(Panel {
+            id,
+            anchor,
+            content,
+        })
+    };
     if let Some(id) = display.pinned {
         match store.question(session, id) {
             Ok(q) if q.status == QuestionStatus::Visible => push(

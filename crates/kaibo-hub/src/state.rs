@@ -194,7 +194,8 @@ impl Shared {
             tokens: f64::from(self.limits.burst),
             at: now,
         });
-        let refill = now.duration_since(b.at).as_secs_f64() * f64::from(self.limits.per_minute) / 60.0;
+        let refill =
+            now.duration_since(b.at).as_secs_f64() * f64::from(self.limits.per_minute) / 60.0;
         b.tokens = (b.tokens + refill).min(f64::from(self.limits.burst));
         b.at = now;
         if b.tokens < 1.0 {

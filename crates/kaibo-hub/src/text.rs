@@ -97,9 +97,15 @@ mod tests {
     #[test]
     fn whitespace_collapses_and_blank_or_long_text_is_refused() {
         assert_eq!(clean("  a \n\n b\t", 300, "q").expect("clean"), "a b");
-        assert_eq!(clean(" \u{200B} ", 300, "q").expect_err("blank").code, "empty-text");
+        assert_eq!(
+            clean(" \u{200B} ", 300, "q").expect_err("blank").code,
+            "empty-text"
+        );
         let long = "问".repeat(301);
-        assert_eq!(clean(&long, 300, "q").expect_err("long").code, "text-too-long");
+        assert_eq!(
+            clean(&long, 300, "q").expect_err("long").code,
+            "text-too-long"
+        );
         assert!(clean(&"问".repeat(300), 300, "q").is_ok());
     }
 }

@@ -20,7 +20,8 @@ fn require_components(dir: &Path) {
         "Node.js is missing: install it with `apt-get install nodejs npm` (or `cargo xtask install test`)"
     );
     assert!(
-        dir.join("node_modules/playwright-core/package.json").exists(),
+        dir.join("node_modules/playwright-core/package.json")
+            .exists(),
         "playwright-core is missing: run `npm ci` in {} (`cargo xtask test` does it)",
         dir.display()
     );
@@ -44,7 +45,10 @@ async fn a_viewer_takes_part_in_a_real_browser_and_sees_the_host_live() {
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "browser flow failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "browser flow failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("viewer flow ok"), "{stdout}");
     assert!(shot.exists(), "the screenshot was taken");
     // What the page did is in the database.

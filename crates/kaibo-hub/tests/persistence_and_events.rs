@@ -43,7 +43,12 @@ async fn live_updates_reach_a_connected_viewer() {
     let t = start().await;
     let watcher = t.join("看客").await;
     let asker = t.join("提问者").await;
-    refused(t.send(reqwest::Method::GET, "/api/v1/events", None, None).await, 401, "unauthorized");
+    refused(
+        t.send(reqwest::Method::GET, "/api/v1/events", None, None)
+            .await,
+        401,
+        "unauthorized",
+    );
     let res = t
         .client
         .get(format!("{}/api/v1/events", t.base))
@@ -68,8 +73,12 @@ async fn live_updates_reach_a_connected_viewer() {
     assert_eq!(update["data"]["asker"], "提**");
     // Pinning shows up as an overlay update.
     let host = t.host();
-    t.post(&format!("/api/v1/host/questions/{id}/pin"), &host, json!({}))
-        .await;
+    t.post(
+        &format!("/api/v1/host/questions/{id}/pin"),
+        &host,
+        json!({}),
+    )
+    .await;
     wait_for_event(&mut stream, &mut buf, "update", "\"overlay\"").await;
     // The host can listen too, without counting as a viewer.
     let res = t
@@ -103,26 +112,45 @@ async fn everything_survives_a_restart_on_the_same_database() {
         .expect("events");
     let q = t.ask(&a, "能开发票吗？").await;
     let held = t.ask(&a, "加我微信").await;
-    t.post(&format!("/api/v1/questions/{q}/like"), &b, json!({})).await;
-    t.post(&format!("/api/v1/host/questions/{q}/pin"), &host, json!({})).await;
+    t.post(&format!("/api/v1/questions/{q}/like"), &b, json!({}))
+        .await;
+    t.post(&format!("/api/v1/host/questions/{q}/pin"), &host, json!({}))
+        .await;
     let poll = t.open_poll(&["要", "不要"]).await;
-    t.post(&format!("/api/v1/polls/{poll}/vote"), &a, json!({ "option": 0 })).await;
+    t.post(
+        &format!("/api/v1/polls/{poll}/vote"),
+        &a,
+        json!({ "option": 0 }),
+    )
+    .await;
     t.post("/api/v1/rating", &b, json!({ "stars": 5 })).await;
     let (_, l) = t
-        .post("/api/v1/host/lottery", &host, json!({ "title": "抽奖", "window_s": 600 }))
+        .post(
+            "/api/v1/host/lottery",
+            &host,
+            json!({ "title": "抽奖", "window_s": 600 }),
+        )
         .await;
     let lottery = l["id"].as_i64().expect("id");
     t.post("/api/v1/lottery/enter", &a, json!({})).await;
-    t.post("/api/v1/host/lower-third", &host, json!({ "title": "主播", "subtitle": "小王" }))
-        .await;
+    t.post(
+        "/api/v1/host/lower-third",
+        &host,
+        json!({ "title": "主播", "subtitle": "小王" }),
+    )
+    .await;
     let overlay_before = t.hub.overlay();
     let (_, report_before) = t.get("/api/v1/host/report", &host).await;
     drop(watching);
 
     let db = t.db_path();
-    let common::TestHub { hub, dir, client, .. } = t;
+    let common::TestHub {
+        hub, dir, client, ..
+    } = t;
     hub.shutdown().await;
-    let hub = Hub::start(config(&db, Limits::default())).await.expect("reopens");
+    let hub = Hub::start(config(&db, Limits::default()))
+        .await
+        .expect("reopens");
     let t = common::TestHub {
         base: format!("http://{}", hub.local_addr()),
         hub,
@@ -131,7 +159,11 @@ async fn everything_survives_a_restart_on_the_same_database() {
     };
     let new_host = t.host();
     assert_ne!(new_host, host, "each start has a fresh host token");
-    refused(t.get("/api/v1/host/report", &host).await, 401, "unauthorized");
+    refused(
+        t.get("/api/v1/host/report", &host).await,
+        401,
+        "unauthorized",
+    );
 
     // Viewers keep their tokens; likes, votes, entries and the display are all there.
     let (status, list) = t.get("/api/v1/questions", &b).await;
@@ -140,26 +172,54 @@ async fn everything_survives_a_restart_on_the_same_database() {
     assert_eq!(list[0]["likes"], 1);
     assert_eq!(list[0]["pinned"], true);
     refused(
-        t.post(&format!("/api/v1/questions/{q}/like"), &b, json!({})).await,
+        t.post(&format!("/api/v1/questions/{q}/like"), &b, json!({}))
+            .await,
         409,
         "already-liked",
     );
     refused(
-        t.post(&format!("/api/v1/polls/{poll}/vote"), &a, json!({ "option": 1 })).await,
+        t.post(
+            &format!("/api/v1/polls/{poll}/vote"),
+            &a,
+            json!({ "option": 1 }),
+        )
+        .await,
         409,
         "already-voted",
     );
-    refused(t.post("/api/v1/lottery/enter", &a, json!({})).await, 409, "already-entered");
+    refused(
+        t.post("/api/v1/lottery/enter", &a, json!({})).await,
+        409,
+        "already-entered",
+    );
     let (_, queue) = t.get("/api/v1/host/questions?status=held", &new_host).await;
     assert_eq!(queue[0]["id"], held);
     assert_eq!(t.hub.overlay(), overlay_before);
     let (_, report) = t.get("/api/v1/host/report", &new_host).await;
-    for key in ["session_id", "views", "questions", "questions_held", "likes", "votes", "ratings", "lottery_entries", "interacting_viewers", "watchers"] {
-        assert_eq!(report[key], report_before[key], "{key}: {report} vs {report_before}");
+    for key in [
+        "session_id",
+        "views",
+        "questions",
+        "questions_held",
+        "likes",
+        "votes",
+        "ratings",
+        "lottery_entries",
+        "interacting_viewers",
+        "watchers",
+    ] {
+        assert_eq!(
+            report[key], report_before[key],
+            "{key}: {report} vs {report_before}"
+        );
     }
     assert_eq!(report["watchers"], 1);
     let (status, _) = t
-        .post(&format!("/api/v1/host/lottery/{lottery}/close"), &new_host, json!({}))
+        .post(
+            &format!("/api/v1/host/lottery/{lottery}/close"),
+            &new_host,
+            json!({}),
+        )
         .await;
     assert_eq!(status, 200);
 }

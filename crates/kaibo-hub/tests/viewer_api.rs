@@ -36,7 +36,12 @@ async fn join_needs_the_privacy_notice_accepted_and_masks_the_nickname() {
             Some(json!({ "accept_privacy": true })),
         )
         .await;
-    assert!(anon["viewer"]["name"].as_str().expect("name").starts_with("观众"));
+    assert!(
+        anon["viewer"]["name"]
+            .as_str()
+            .expect("name")
+            .starts_with("观众")
+    );
 }
 
 #[tokio::test]
@@ -70,7 +75,11 @@ async fn questions_are_listed_by_likes_and_a_like_counts_once_per_viewer() {
     assert_eq!(list[1]["mine"], true);
     let (_, newest) = t.get("/api/v1/questions?sort=newest", &a).await;
     assert_eq!(newest[0]["id"], second);
-    refused(t.get("/api/v1/questions?sort=random", &a).await, 400, "bad-query");
+    refused(
+        t.get("/api/v1/questions?sort=random", &a).await,
+        400,
+        "bad-query",
+    );
     refused(
         t.post("/api/v1/questions/999/like", &a, json!({})).await,
         404,
@@ -90,37 +99,61 @@ async fn a_viewer_votes_once_in_the_open_poll_and_not_in_a_closed_one() {
     let w = t.join("小红").await;
     let poll = t.open_poll(&["产品A", "产品B"]).await;
     let (status, body) = t
-        .post(&format!("/api/v1/polls/{poll}/vote"), &v, json!({ "option": 1 }))
+        .post(
+            &format!("/api/v1/polls/{poll}/vote"),
+            &v,
+            json!({ "option": 1 }),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["options"][1]["votes"], 1);
     assert_eq!(body["voted"], 1);
     refused(
-        t.post(&format!("/api/v1/polls/{poll}/vote"), &v, json!({ "option": 0 }))
-            .await,
+        t.post(
+            &format!("/api/v1/polls/{poll}/vote"),
+            &v,
+            json!({ "option": 0 }),
+        )
+        .await,
         409,
         "already-voted",
     );
     refused(
-        t.post(&format!("/api/v1/polls/{poll}/vote"), &w, json!({ "option": 7 }))
-            .await,
+        t.post(
+            &format!("/api/v1/polls/{poll}/vote"),
+            &w,
+            json!({ "option": 7 }),
+        )
+        .await,
         409,
         "no-such-option",
     );
     refused(
-        t.post(&format!("/api/v1/polls/{poll}/vote"), &w, json!({ "option": -1 }))
-            .await,
+        t.post(
+            &format!("/api/v1/polls/{poll}/vote"),
+            &w,
+            json!({ "option": -1 }),
+        )
+        .await,
         400,
         "bad-json",
     );
     let host = t.host();
     let (status, _) = t
-        .post(&format!("/api/v1/host/polls/{poll}/close"), &host, json!({}))
+        .post(
+            &format!("/api/v1/host/polls/{poll}/close"),
+            &host,
+            json!({}),
+        )
         .await;
     assert_eq!(status, 200);
     refused(
-        t.post(&format!("/api/v1/polls/{poll}/vote"), &w, json!({ "option": 0 }))
-            .await,
+        t.post(
+            &format!("/api/v1/polls/{poll}/vote"),
+            &w,
+            json!({ "option": 0 }),
+        )
+        .await,
         409,
         "poll-closed",
     );
@@ -136,9 +169,21 @@ async fn ratings_are_one_to_five_and_rating_again_replaces() {
     let t = start().await;
     let v = t.join("").await;
     let w = t.join("").await;
-    refused(t.post("/api/v1/rating", &v, json!({ "stars": 0 })).await, 400, "bad-stars");
-    refused(t.post("/api/v1/rating", &v, json!({ "stars": 6 })).await, 400, "bad-stars");
-    refused(t.post("/api/v1/rating", &v, json!({ "stars": "5" })).await, 400, "bad-json");
+    refused(
+        t.post("/api/v1/rating", &v, json!({ "stars": 0 })).await,
+        400,
+        "bad-stars",
+    );
+    refused(
+        t.post("/api/v1/rating", &v, json!({ "stars": 6 })).await,
+        400,
+        "bad-stars",
+    );
+    refused(
+        t.post("/api/v1/rating", &v, json!({ "stars": "5" })).await,
+        400,
+        "bad-json",
+    );
     t.post("/api/v1/rating", &v, json!({ "stars": 2 })).await;
     t.post("/api/v1/rating", &v, json!({ "stars": 4 })).await;
     let (status, body) = t.post("/api/v1/rating", &w, json!({ "stars": 5 })).await;
@@ -151,7 +196,11 @@ async fn ratings_are_one_to_five_and_rating_again_replaces() {
 async fn a_viewer_enters_the_open_draw_once() {
     let t = start().await;
     let v = t.join("王五").await;
-    refused(t.post("/api/v1/lottery/enter", &v, json!({})).await, 404, "not-found");
+    refused(
+        t.post("/api/v1/lottery/enter", &v, json!({})).await,
+        404,
+        "not-found",
+    );
     let host = t.host();
     let (status, l) = t
         .post(
@@ -171,8 +220,12 @@ async fn a_viewer_enters_the_open_draw_once() {
         "already-entered",
     );
     let id = l["id"].as_i64().expect("id");
-    t.post(&format!("/api/v1/host/lottery/{id}/close"), &host, json!({}))
-        .await;
+    t.post(
+        &format!("/api/v1/host/lottery/{id}/close"),
+        &host,
+        json!({}),
+    )
+    .await;
     let late = t.join("迟到").await;
     refused(
         t.post("/api/v1/lottery/enter", &late, json!({})).await,

@@ -24,7 +24,11 @@ pub fn mask_nickname(name: &str) -> String {
 /// `+86`/`86` prefix, spaces or dashes): `138****5678`. Anything else comes back unchanged.
 pub fn mask_phone(number: &str) -> String {
     let masked = mask_text(number);
-    if masked == number { number.to_owned() } else { masked }
+    if masked == number {
+        number.to_owned()
+    } else {
+        masked
+    }
 }
 
 /// Masks an 18-character resident ID number (17 digits and a digit or `X`): the first three and
@@ -76,9 +80,7 @@ fn digit_runs(chars: &[char]) -> Vec<Run> {
                 digits.push(c);
                 i += 1;
                 end = i;
-            } else if (c == ' ' || c == '-')
-                && chars.get(i + 1).is_some_and(char::is_ascii_digit)
-            {
+            } else if (c == ' ' || c == '-') && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
                 i += 1;
             } else if (c == 'X' || c == 'x') && digits.len() == 17 {
                 digits.push('X');

@@ -23,10 +23,16 @@ fn page(kind: &'static str, body: &'static str) -> impl IntoResponse {
 
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/", get(|| async { page("text/html; charset=utf-8", INDEX) }))
+        .route(
+            "/",
+            get(|| async { page("text/html; charset=utf-8", INDEX) }),
+        )
         .route(
             "/app.js",
             get(|| async { page("text/javascript; charset=utf-8", SCRIPT) }),
         )
-        .route("/app.css", get(|| async { page("text/css; charset=utf-8", STYLE) }))
+        .route(
+            "/app.css",
+            get(|| async { page("text/css; charset=utf-8", STYLE) }),
+        )
 }

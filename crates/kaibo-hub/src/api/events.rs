@@ -7,9 +7,9 @@ use super::{HostAuth, ViewerAuth};
 use crate::error::ApiError;
 use crate::state::{Shared, now_ms};
 use crate::store::Id;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, StreamExt};
@@ -88,7 +88,9 @@ pub async fn events(
         keep_alive,
         _presence: presence,
     };
-    let ready = stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b"event: ready\ndata: {}\n\n")) });
+    let ready = stream::once(async {
+        Ok::<_, Infallible>(Bytes::from_static(b"event: ready\ndata: {}\n\n"))
+    });
     // Each batch is one shared, pre-formatted frame: writing it to 2,000 viewers copies nothing.
     let updates = stream::unfold(feed, |mut feed| async move {
         let frame = tokio::select! {

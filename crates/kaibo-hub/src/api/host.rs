@@ -45,7 +45,12 @@ pub async fn questions(
     let order = match q.sort.as_deref() {
         None | Some("likes") => QuestionOrder::Likes,
         Some("newest") => QuestionOrder::Newest,
-        Some(_) => return Err(ApiError::bad_request("bad-query", "sort is likes or newest")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "bad-query",
+                "sort is likes or newest",
+            ));
+        }
     };
     let list = shared
         .db(move |inner, s| {
@@ -75,9 +80,13 @@ pub async fn moderate(
         .db(move |inner, s| {
             let sess = s.session;
             let q = match action.as_str() {
-                "approve" => inner.store.set_question_status(sess, id, QuestionStatus::Visible)?,
+                "approve" => inner
+                    .store
+                    .set_question_status(sess, id, QuestionStatus::Visible)?,
                 "reject" => {
-                    let q = inner.store.set_question_status(sess, id, QuestionStatus::Rejected)?;
+                    let q = inner
+                        .store
+                        .set_question_status(sess, id, QuestionStatus::Rejected)?;
                     s.change_display(inner, |d| {
                         if d.pinned == Some(id) {
                             d.pinned = None;
@@ -114,7 +123,11 @@ pub async fn moderate(
             if q.status == QuestionStatus::Visible {
                 s.updates.push(format!("q{id}"), "question", &view);
             } else {
-                s.updates.push(format!("q{id}"), "question-removed", serde_json::json!({ "id": id }));
+                s.updates.push(
+                    format!("q{id}"),
+                    "question-removed",
+                    serde_json::json!({ "id": id }),
+                );
             }
             Ok(QuestionView {
                 flags: Some(q.flags.clone()),
@@ -130,7 +143,14 @@ pub async fn polls(
     State(shared): State<Arc<Shared>>,
 ) -> Result<Json<Vec<PollView>>, ApiError> {
     let polls = shared
-        .db(|inner, s| Ok(inner.store.polls(s.session)?.iter().map(PollView::new).collect()))
+        .db(|inner, s| {
+            Ok(inner
+                .store
+                .polls(s.session)?
+                .iter()
+                .map(PollView::new)
+                .collect())
+        })
         .await?;
     Ok(Json(polls))
 }
@@ -154,11 +174,17 @@ pub async fn create_poll(
 ) -> Result<(StatusCode, Json<PollView>), ApiError> {
     let (title, options) = match body.preset.as_deref() {
         Some("satisfaction") => (
-            body.title.unwrap_or_else(|| "本场满意度 How satisfied are you?".into()),
-            ["★", "★★", "★★★", "★★★★", "★★★★★"].map(String::from).to_vec(),
+            body.title
+                .unwrap_or_else(|| "本场满意度 How satisfied are you?".into()),
+            ["★", "★★", "★★★", "★★★★", "★★★★★"]
+                .map(String::from)
+                .to_vec(),
         ),
         Some(_) => {
-            return Err(ApiError::bad_request("bad-preset", "the only preset is `satisfaction`"));
+            return Err(ApiError::bad_request(
+                "bad-preset",
+                "the only preset is `satisfaction`",
+            ));
         }
         None => (
             body.title.unwrap_or_default(),
@@ -167,14 +193,21 @@ pub async fn create_poll(
     };
     let title = clean(&title, TITLE_CHARS, "the poll title")?;
     if !(2..=10).contains(&options.len()) {
-        return Err(ApiError::bad_request("bad-options", "a poll has 2 to 10 options"));
+        return Err(ApiError::bad_request(
+            "bad-options",
+            "a poll has 2 to 10 options",
+        ));
     }
     let options = options
         .iter()
         .map(|o| clean(o, TITLE_CHARS, "a poll option"))
         .collect::<Result<Vec<_>, _>>()?;
     let poll = shared
-        .db(move |inner, s| inner.store.create_poll(s.session, &title, &options, now_ms()))
+        .db(move |inner, s| {
+            inner
+                .store
+                .create_poll(s.session, &title, &options, now_ms())
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(PollView::new(&poll))))
 }
@@ -196,7 +229,8 @@ pub async fn poll_action(
             let p = inner.store.set_poll_state(s.session, id, state)?;
             if let Some(prev) = previous.filter(|p| *p != id) {
                 let old = inner.store.poll(s.session, prev)?;
-                s.updates.push(format!("p{prev}"), "poll", PollView::new(&old));
+                s.updates
+                    .push(format!("p{prev}"), "poll", PollView::new(&old));
             }
             if state == PollState::Open {
                 s.change_display(inner, |d| d.poll = Some(id))?;
@@ -245,7 +279,10 @@ pub async fn create_lottery(
     }
     let window_s = body.window_s.unwrap_or(10);
     if !(1..=3600).contains(&window_s) {
-        return Err(ApiError::bad_request("bad-window", "window_s is 1 to 3600 seconds"));
+        return Err(ApiError::bad_request(
+            "bad-window",
+            "window_s is 1 to 3600 seconds",
+        ));
     }
     let winners = body.winners.unwrap_or(1);
     if !(1..=100).contains(&winners) {
@@ -316,7 +353,10 @@ pub async fn draw(
                 ));
             }
             if l.draw.is_some() {
-                return Err(StoreError::conflict("already-drawn", "this draw was already made"));
+                return Err(StoreError::conflict(
+                    "already-drawn",
+                    "this draw was already made",
+                ));
             }
             let entrants = inner.store.entrants(id)?;
             let winners = pick_winners(seed, &entrants, l.winners as usize);
@@ -337,7 +377,10 @@ pub async fn draw(
             let l = inner.store.lottery(s.session, id)?;
             let view = LotteryView::new(&l, winner_names(inner.store.as_mut(), &l)?);
             s.updates.push(format!("l{id}"), "lottery", &view);
-            Ok(Audit { lottery: view, record })
+            Ok(Audit {
+                lottery: view,
+                record,
+            })
         })
         .await?;
     Ok(Json(audit))
@@ -355,7 +398,10 @@ pub async fn audit(
                 StoreError::conflict("not-drawn", "this draw has not been made yet")
             })?;
             let view = LotteryView::new(&l, winner_names(inner.store.as_mut(), &l)?);
-            Ok(Audit { lottery: view, record })
+            Ok(Audit {
+                lottery: view,
+                record,
+            })
         })
         .await?;
     Ok(Json(audit))

@@ -10,13 +10,13 @@ mod viewer;
 use crate::error::ApiError;
 use crate::state::Shared;
 use crate::store::Viewer;
+use axum::Router;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
-use axum::Router;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -61,7 +61,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such page or API route; see docs/hub-api.md")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "no such page or API route; see docs/hub-api.md",
+    )
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -83,8 +87,14 @@ async fn security_headers(req: Request, next: Next) -> Response {
              object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
         ),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
 }
@@ -116,7 +126,13 @@ fn json_refusal(rejection: &JsonRejection) -> ApiError {
             "wrong-content-type",
             "send JSON with `Content-Type: application/json`",
         ),
-        _ => ApiError::bad_request("bad-json", format!("the body is not what this route takes: {}", rejection.body_text())),
+        _ => ApiError::bad_request(
+            "bad-json",
+            format!(
+                "the body is not what this route takes: {}",
+                rejection.body_text()
+            ),
+        ),
     }
 }
 

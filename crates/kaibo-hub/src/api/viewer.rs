@@ -53,7 +53,11 @@ pub async fn join(
     let token = random_token(32).map_err(|e| StoreError::Storage(e.to_string()))?;
     let stored_token = token.clone();
     let viewer = shared
-        .db(move |inner, s| inner.store.add_viewer(s.session, &stored_token, &nickname, now_ms()))
+        .db(move |inner, s| {
+            inner
+                .store
+                .add_viewer(s.session, &stored_token, &nickname, now_ms())
+        })
         .await?;
     shared.remember(&token, viewer.clone());
     let me = Me {
@@ -74,7 +78,10 @@ fn order(sort: Option<&str>) -> Result<QuestionOrder, ApiError> {
     match sort {
         None | Some("likes") => Ok(QuestionOrder::Likes),
         Some("newest") => Ok(QuestionOrder::Newest),
-        Some(_) => Err(ApiError::bad_request("bad-query", "sort is `likes` or `newest`")),
+        Some(_) => Err(ApiError::bad_request(
+            "bad-query",
+            "sort is `likes` or `newest`",
+        )),
     }
 }
 
@@ -137,7 +144,10 @@ pub async fn state(
                 Some(id) => {
                     let p = inner.store.poll(s.session, id)?;
                     let voted = inner.store.vote_of(id, vid)?;
-                    Some(PollView { voted, ..PollView::new(&p) })
+                    Some(PollView {
+                        voted,
+                        ..PollView::new(&p)
+                    })
                 }
                 None => None,
             };
@@ -145,7 +155,10 @@ pub async fn state(
                 Some(l) => {
                     let names = winner_names(inner.store.as_mut(), &l)?;
                     let entered = inner.store.entered(l.id, vid)?;
-                    Some(LotteryView { entered, ..LotteryView::new(&l, names) })
+                    Some(LotteryView {
+                        entered,
+                        ..LotteryView::new(&l, names)
+                    })
                 }
                 None => None,
             };
@@ -186,9 +199,10 @@ pub async fn ask(
     };
     let view = shared
         .db(move |inner, s| {
-            let q = inner
-                .store
-                .add_question(s.session, viewer.id, &text, status, &flags, now_ms())?;
+            let q =
+                inner
+                    .store
+                    .add_question(s.session, viewer.id, &text, status, &flags, now_ms())?;
             let view = QuestionView::new(&q, &inner.display);
             if status == QuestionStatus::Visible {
                 s.updates.push(format!("q{}", q.id), "question", &view);
@@ -238,7 +252,9 @@ pub async fn vote(
     shared.spend(viewer.id)?;
     let view = shared
         .db(move |inner, s| {
-            let p = inner.store.vote(s.session, id, viewer.id, body.option, now_ms())?;
+            let p = inner
+                .store
+                .vote(s.session, id, viewer.id, body.option, now_ms())?;
             let view = PollView::new(&p);
             s.updates.push(format!("p{id}"), "poll", &view);
             if inner.display.poll == Some(id) {
@@ -272,7 +288,10 @@ pub async fn rate(
     ApiJson(body): ApiJson<RateBody>,
 ) -> Result<Json<RatingView>, ApiError> {
     if !(1..=5).contains(&body.stars) {
-        return Err(ApiError::bad_request("bad-stars", "stars is a whole number from 1 to 5"));
+        return Err(ApiError::bad_request(
+            "bad-stars",
+            "stars is a whole number from 1 to 5",
+        ));
     }
     shared.spend(viewer.id)?;
     let stars = body.stars;
@@ -303,10 +322,15 @@ pub async fn enter_lottery(
                 .store
                 .latest_lottery(s.session)?
                 .ok_or(StoreError::NotFound("open draw"))?;
-            let l = inner.store.enter_lottery(s.session, latest.id, viewer.id, now_ms())?;
+            let l = inner
+                .store
+                .enter_lottery(s.session, latest.id, viewer.id, now_ms())?;
             let view = LotteryView::new(&l, None);
             s.updates.push(format!("l{}", l.id), "lottery", &view);
-            Ok(LotteryView { entered: true, ..view })
+            Ok(LotteryView {
+                entered: true,
+                ..view
+            })
         })
         .await?;
     Ok(Json(view))

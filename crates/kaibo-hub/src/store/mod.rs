@@ -288,8 +288,12 @@ pub trait Store: Send {
     /// Entrant viewer ids, ascending.
     fn entrants(&mut self, lottery: Id) -> Result<Vec<Id>, StoreError>;
     /// Stores the draw; a lottery is drawn once.
-    fn record_draw(&mut self, session: Id, lottery: Id, draw: &DrawRecord)
-    -> Result<(), StoreError>;
+    fn record_draw(
+        &mut self,
+        session: Id,
+        lottery: Id,
+        draw: &DrawRecord,
+    ) -> Result<(), StoreError>;
 
     /// The figures of the session for the host's report.
     fn report(&mut self, session: Id, now_ms: u64) -> Result<Report, StoreError>;

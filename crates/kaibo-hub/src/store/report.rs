@@ -43,7 +43,11 @@ pub(super) fn report(conn: &Connection, session: Id, now_ms: u64) -> Result<Repo
         params![session],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let views = count(conn, "SELECT COUNT(*) FROM viewers WHERE session_id = ?1", session)?;
+    let views = count(
+        conn,
+        "SELECT COUNT(*) FROM viewers WHERE session_id = ?1",
+        session,
+    )?;
     let (watchers, total_ms): (u32, i64) = conn.query_row(
         "SELECT COUNT(DISTINCT p.viewer_id),
                 COALESCE(SUM(COALESCE(p.left_ms, ?2) - p.joined_ms), 0)
@@ -87,7 +91,11 @@ pub(super) fn report(conn: &Connection, session: Id, now_ms: u64) -> Result<Repo
         } else {
             f64::from(interacting) / f64::from(views)
         },
-        questions: count(conn, "SELECT COUNT(*) FROM questions WHERE session_id = ?1", session)?,
+        questions: count(
+            conn,
+            "SELECT COUNT(*) FROM questions WHERE session_id = ?1",
+            session,
+        )?,
         questions_held: count(
             conn,
             "SELECT COUNT(*) FROM questions WHERE session_id = ?1 AND status = 'held'",

@@ -150,7 +150,14 @@ impl Store for SqliteStore {
         self.conn.execute(
             "INSERT INTO questions(session_id, viewer_id, text, status, flags, created_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![session, viewer, text, status.as_str(), flags.join("\n"), now_ms],
+            params![
+                session,
+                viewer,
+                text,
+                status.as_str(),
+                flags.join("\n"),
+                now_ms
+            ],
         )?;
         let id = self.conn.last_insert_rowid();
         self.question(session, id)
@@ -283,7 +290,9 @@ impl Store for SqliteStore {
             let rows = stmt.query_map(params![session], |r| r.get(0))?;
             rows.collect::<Result<_, _>>()?
         };
-        ids.into_iter().map(|id| self.poll_row(id, session)).collect()
+        ids.into_iter()
+            .map(|id| self.poll_row(id, session))
+            .collect()
     }
 
     fn set_poll_state(
@@ -326,7 +335,10 @@ impl Store for SqliteStore {
         if option >= p.options.len() {
             return Err(StoreError::conflict(
                 "no-such-option",
-                format!("the poll has options 0 to {}", p.options.len().saturating_sub(1)),
+                format!(
+                    "the poll has options 0 to {}",
+                    p.options.len().saturating_sub(1)
+                ),
             ));
         }
         let inserted = self.conn.execute(

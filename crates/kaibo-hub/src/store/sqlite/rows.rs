@@ -66,7 +66,9 @@ impl SqliteStore {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.execute_batch(SCHEMA)?;
         let schema: String =
-            conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))?;
+            conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                r.get(0)
+            })?;
         if schema != "1" {
             return Err(StoreError::Storage(format!(
                 "{} has schema version {schema}, this build reads 1; use a newer Kaibo",
@@ -141,10 +143,12 @@ impl SqliteStore {
         let (title, options, state) = row.ok_or(StoreError::NotFound("poll"))?;
         let options: Vec<String> = serde_json::from_str(&options)?;
         let mut votes = vec![0u32; options.len()];
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT option, COUNT(*) FROM votes WHERE poll_id = ?1 GROUP BY option")?;
-        let rows = stmt.query_map(params![id], |r| Ok((r.get::<_, usize>(0)?, r.get::<_, u32>(1)?)))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT option, COUNT(*) FROM votes WHERE poll_id = ?1 GROUP BY option",
+        )?;
+        let rows = stmt.query_map(params![id], |r| {
+            Ok((r.get::<_, usize>(0)?, r.get::<_, u32>(1)?))
+        })?;
         for row in rows {
             let (option, n) = row?;
             if let Some(v) = votes.get_mut(option) {
@@ -219,4 +223,3 @@ impl SqliteStore {
         })
     }
 }
-
