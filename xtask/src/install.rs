@@ -56,9 +56,9 @@ const TEST: &[&str] = &[
     // egui_kittest renders snapshots through wgpu on lavapipe (Vulkan on the CPU).
     "mesa-vulkan-drivers",
     // The hub's viewer page end to end: Playwright (npm) drives the system's Chromium.
+    // (npm comes with NodeSource's nodejs; Debian's needs the npm package: see `npm_ci`.)
     "chromium",
     "nodejs",
-    "npm",
 ];
 
 /// Folders with a package-lock.json whose npm packages the tests need (`npm ci` there).
@@ -66,6 +66,14 @@ pub const NPM_TEST_DIRS: &[&str] = &["crates/kaibo-hub/tests/browser"];
 
 /// Installs the tests' npm packages (exactly the locked versions); never downloads a browser.
 pub fn npm_ci(root: &std::path::Path) -> Result<(), String> {
+    let has_npm = Command::new("npm")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_npm {
+        install_missing(vec!["npm"])?;
+    }
     for dir in NPM_TEST_DIRS {
         let path = root.join(dir);
         eprintln!("xtask: $ npm ci (in {dir})");
@@ -136,6 +144,11 @@ pub fn ensure(groups: &[&str]) -> Result<(), String> {
             }
         });
     }
+    install_missing(wanted)
+}
+
+/// Installs those of `wanted` that are not installed yet.
+fn install_missing(wanted: Vec<&str>) -> Result<(), String> {
     let missing: Vec<&str> = wanted.into_iter().filter(|p| !installed(p)).collect();
     if missing.is_empty() {
         return Ok(());
