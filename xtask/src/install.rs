@@ -56,9 +56,9 @@ const TEST: &[&str] = &[
     // egui_kittest renders snapshots through wgpu on lavapipe (Vulkan on the CPU).
     "mesa-vulkan-drivers",
     // The hub's viewer page end to end: Playwright (npm) drives the system's Chromium.
+    // (npm comes with NodeSource's nodejs; Debian's needs the npm package: see `npm_ci`.)
     "chromium",
     "nodejs",
-    "npm",
     // The checklist: speech and its variants (espeak-ng, sox), real photographs for lighting
     // (scikit-image's test photos), `ss` for other programs' traffic, curl as such a program.
     "espeak-ng",
@@ -73,6 +73,14 @@ pub const NPM_TEST_DIRS: &[&str] = &["crates/kaibo-hub/tests/browser"];
 
 /// Installs the tests' npm packages (exactly the locked versions); never downloads a browser.
 pub fn npm_ci(root: &std::path::Path) -> Result<(), String> {
+    let has_npm = Command::new("npm")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_npm {
+        install_missing(vec!["npm"])?;
+    }
     for dir in NPM_TEST_DIRS {
         let path = root.join(dir);
         eprintln!("xtask: $ npm ci (in {dir})");
@@ -143,6 +151,11 @@ pub fn ensure(groups: &[&str]) -> Result<(), String> {
             }
         });
     }
+    install_missing(wanted)
+}
+
+/// Installs those of `wanted` that are not installed yet.
+fn install_missing(wanted: Vec<&str>) -> Result<(), String> {
     let missing: Vec<&str> = wanted.into_iter().filter(|p| !installed(p)).collect();
     if missing.is_empty() {
         return Ok(());

@@ -21,6 +21,10 @@ pub use live::{Display, LowerThird, Offer};
 pub use state::Limits;
 pub use store::{SqliteStore, Store};
 
+/// What [`Hub::subscribe_overlay`] returns: `borrow()` for the state now, `changed().await` (or
+/// `has_changed()` from a non-async loop) to learn of the next change.
+pub type OverlayWatch = tokio::sync::watch::Receiver<OverlayState>;
+
 use kaibo_model::{OverlayState, Secret, WordList};
 use state::{Inner, Shared, now_ms};
 use std::net::SocketAddr;
@@ -201,7 +205,7 @@ impl Hub {
     }
 
     /// A receiver that changes whenever the on-stream state does.
-    pub fn subscribe_overlay(&self) -> watch::Receiver<OverlayState> {
+    pub fn subscribe_overlay(&self) -> OverlayWatch {
         self.shared.overlay.subscribe()
     }
 

@@ -210,5 +210,5 @@ async fn a_flood_from_one_viewer_is_limited_and_others_are_not() {
         429,
         "rate-limited",
     );
-    assert_eq!(t.ask(&other, "我的问题").await > 0, true);
+    assert!(t.ask(&other, "我的问题").await > 0);
 }
