@@ -19,7 +19,8 @@ Kaibo 开播 — a broadcaster for private-domain live streams.
       Go live headless. Sources: test, screen[:DISPLAY], window:TITLE, window:0xXID,
       camera[:DEVICE], mic[:DEVICE], image:PATH, media:PATH, text:STRING.
       Or --scenes FILE [--scene NAME] for a scene collection (TOML, version = 1).
-      Add --record FILE.mkv for a crash-safe local recording, --json for a summary.
+      Add --record FILE.mkv for a crash-safe local recording, --json for a summary,
+      --hub-listen 0.0.0.0:8080 for viewers' questions, polls and draws on stream.
   kaibo devices [--json]
       List cameras, microphones, screens and windows.
   kaibo probe --to rtmp://HOST/APP/KEY [--profile wecom]
