@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 const REBUILD_AFTER: Duration = Duration::from_millis(300);
 /// How long a notification stays.
 const NOTICE_FOR: Duration = Duration::from_secs(12);
+/// The stream's audio bitrate.
+pub(crate) const AUDIO_KBPS: u32 = 128;
 
 /// How serious a notification is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +79,9 @@ pub struct KaiboApp {
     pub frames_drawn: u64,
     /// When false no session runs (snapshot tests of the panels alone).
     sessions_enabled: bool,
+    pub(crate) checklist: crate::checklist::Checklist,
+    /// The preview session is stopped while the checklist opens the devices.
+    pub(crate) preview_held: bool,
 }
 
 impl KaiboApp {
@@ -138,6 +143,8 @@ impl KaiboApp {
             cpu: Default::default(),
             frames_drawn: 0,
             sessions_enabled: true,
+            checklist: Default::default(),
+            preview_held: false,
         }
     }
 
@@ -261,7 +268,8 @@ impl KaiboApp {
         }
     }
 
-    /// Go Live (or stop streaming) with the destination from the settings.
+    /// Go Live (or stop streaming) with the destination from the settings. Going live runs
+    /// the checklist first when there is no recent report, and asks when items failed.
     pub fn set_live(&mut self, live: bool) {
         if live && self.destination().is_err() {
             let e = self.destination().err().unwrap_or_default();
@@ -269,8 +277,49 @@ impl KaiboApp {
             self.show_settings = true;
             return;
         }
+        if live && !self.wanted.live {
+            use crate::checklist::Gate;
+            match self.check_gate() {
+                Gate::Go => {}
+                Gate::Wait | Gate::Ask => return,
+            }
+        }
         self.wanted.live = live;
         self.blocked = false;
+    }
+
+    /// On air without asking the checklist (it passed, or the host chose to go anyway).
+    pub(crate) fn go_live_now(&mut self) {
+        if let Err(e) = self.destination() {
+            self.notify(Level::Error, e);
+            self.show_settings = true;
+            return;
+        }
+        self.wanted.live = true;
+        self.blocked = false;
+    }
+
+    /// The stream or the recording runs.
+    pub(crate) fn on_air(&self) -> bool {
+        self.running.live || self.running.record
+    }
+
+    /// Stops the preview session while the checklist tests the devices (it holds the camera
+    /// and the microphone); when the stream or the recording runs, it is left alone.
+    pub(crate) fn hold_preview_for_check(&mut self) {
+        if self.on_air() || !self.sessions_enabled {
+            return;
+        }
+        self.preview_held = true;
+        if let Some(old) = self.session.take() {
+            drop(old);
+            self.read_ended();
+        }
+    }
+
+    /// The checklist is done with the devices: the preview comes back on the next frame.
+    pub(crate) fn release_preview_after_check(&mut self) {
+        self.preview_held = false;
     }
 
     /// Start or stop the local recording.
@@ -305,13 +354,18 @@ impl KaiboApp {
         Destination::parse(&format!("{url}/{}", key.expose())).map_err(|e| e.to_string())
     }
 
-    fn recording_file(&self) -> PathBuf {
-        let folder = self.settings.recording_folder.clone().unwrap_or_else(|| {
+    /// Where recordings go: the settings' folder, else ~/Videos, else home.
+    pub(crate) fn recording_folder(&self) -> PathBuf {
+        self.settings.recording_folder.clone().unwrap_or_else(|| {
             let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
             let videos = home.join("Videos");
             if videos.is_dir() { videos } else { home }
-        });
-        folder.join(format!("kaibo-{}.mkv", timestamp()))
+        })
+    }
+
+    fn recording_file(&self) -> PathBuf {
+        self.recording_folder()
+            .join(format!("kaibo-{}.mkv", timestamp()))
     }
 
     /// The plan for the current scenes with the wanted outputs.
@@ -335,7 +389,7 @@ impl KaiboApp {
                 .active
                 .min(self.collection.scenes.len().saturating_sub(1)),
             video: self.settings.video,
-            audio_bitrate_kbps: 128,
+            audio_bitrate_kbps: AUDIO_KBPS,
             outputs,
             duration_s: None,
             adaptive: true,
@@ -351,8 +405,12 @@ impl KaiboApp {
     pub fn tick(&mut self, ctx: &egui::Context) {
         self.frames_drawn += 1;
         self.read_events();
+        self.poll_check();
         let due = self.rebuild_at.is_some_and(|t| Instant::now() >= t);
-        if self.sessions_enabled && !self.blocked {
+        // While the checklist holds the devices the preview waits, unless the host starts
+        // recording meanwhile.
+        let held = self.preview_held && self.wanted == Outputs::default();
+        if self.sessions_enabled && !self.blocked && !held {
             if self.session.is_none() || due {
                 self.restart();
             } else if self.running != self.wanted {

@@ -4,6 +4,7 @@
 //! session through `kaibo-runtime` (preview, scene switches, mixer, Go Live, recording).
 
 mod app;
+mod checklist;
 mod fonts;
 mod i18n;
 mod scenes_panel;

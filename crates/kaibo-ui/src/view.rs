@@ -57,6 +57,12 @@ impl KaiboApp {
         if self.show_settings {
             self.settings_window(&ctx);
         }
+        if self.checklist.open {
+            self.checklist_window(&ctx);
+        }
+        if self.checklist.confirm {
+            self.confirm_go_live(&ctx);
+        }
         self.notices_area(&ctx);
         // The preview is drawn at 15 fps (the engine sends 15): smooth enough to follow the
         // program, and half the drawing of the session's 30 (on software OpenGL the window's
@@ -109,6 +115,14 @@ impl KaiboApp {
                 if ui.button(tr.t("Settings", "设置")).clicked() {
                     self.show_settings = !self.show_settings;
                 }
+                if ui.button(tr.t("Checklist", "开播检查")).clicked() {
+                    if self.checklist.open {
+                        self.checklist.open = false;
+                        self.checklist.go_live_after = false;
+                    } else {
+                        self.open_checklist();
+                    }
+                }
                 if self.pending_apply
                     && ui
                         .button(tr.t(
@@ -147,6 +161,10 @@ impl KaiboApp {
                 tr.t("● Connecting…", "● 正在连接…").into(),
                 egui::Color32::from_rgb(230, 160, 30),
             ),
+            (false, _) if self.checklist.go_live_after => (
+                tr.t("Checking before going live…", "开播前检查中…").into(),
+                egui::Color32::from_rgb(230, 160, 30),
+            ),
             (false, _) => (
                 tr.t("Off air", "未开播").into(),
                 ui.visuals().weak_text_color(),
@@ -169,6 +187,12 @@ impl KaiboApp {
 
     fn preview_panel(&mut self, ui: &mut egui::Ui) {
         let tr = self.tr();
+        if self.preview_held {
+            ui.label(tr.t(
+                "The preview is paused while the checklist tests the devices",
+                "开播检查正在测试设备，预览暂停",
+            ));
+        }
         let Some(texture) = self.preview.clone() else {
             ui.centered_and_justified(|ui| {
                 ui.label(tr.t("Starting the preview…", "正在启动预览…"));
