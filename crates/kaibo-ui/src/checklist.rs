@@ -369,7 +369,7 @@ impl KaiboApp {
             .default_pos(egui::pos2(ctx.content_rect().center().x, 80.0))
             .resizable(true)
             .default_width(520.0)
-            .default_height(460.0)
+            .default_height(560.0)
             .show(ctx, |ui| {
                 if let Some(run) = &c.run {
                     ui.horizontal(|ui| {
@@ -507,12 +507,10 @@ impl KaiboApp {
 
 /// One item: badge and name, the measured value, the hint, details folded.
 fn item_row(ui: &mut egui::Ui, tr: Tr, item: &CheckItem) {
-    ui.horizontal(|ui| {
-        ui.label(row_title(tr, ui.style(), item));
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.add(egui::Label::new(egui::RichText::new(&item.value).monospace()).truncate());
-        });
-    });
+    ui.label(row_title(tr, ui.style(), item));
+    if !item.value.is_empty() {
+        ui.add(egui::Label::new(&item.value).wrap());
+    }
     if !item.hint.is_empty() {
         ui.add(egui::Label::new(egui::RichText::new(&item.hint).weak()).wrap());
     }
