@@ -3,6 +3,7 @@
 
 mod check;
 mod downlink;
+mod host;
 mod interaction;
 mod live;
 mod probe;
@@ -14,6 +15,10 @@ mod sysinfo;
 
 pub use check::{CheckRequest, load_word_lists, run_check, user_word_list_dir};
 pub use downlink::{DownlinkError, measure_downlink};
+pub use host::{
+    HostClient, HostError, HostLottery, HostPoll, HostQuestion, HostReport, PanelKind, PollChoice,
+    QuestionFilter,
+};
 pub use interaction::{Interaction, forward_overlay};
 pub use kaibo_devices::list_all as list_devices;
 /// The interaction hub (viewers' questions, polls, draws), for faces that embed it.
