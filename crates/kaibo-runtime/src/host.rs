@@ -388,3 +388,18 @@ impl HostClient {
         })
     }
 }
+
+/// What viewers on the local network open for a hub listening on `listen`: on every address
+/// (`0.0.0.0`), this machine's LAN address (the one its default route leaves from); `None`
+/// when that is unknown or the port is not fixed yet (the hub's own `http://LISTEN/` then).
+pub fn lan_join_url(listen: std::net::SocketAddr) -> Option<String> {
+    if !listen.ip().is_unspecified() || listen.port() == 0 {
+        return None;
+    }
+    // Connecting a UDP socket sends nothing; it only picks the outgoing interface.
+    let probe = std::net::UdpSocket::bind(("0.0.0.0", 0)).ok()?;
+    probe.connect(("192.0.2.1", 9)).ok()?;
+    let ip = probe.local_addr().ok()?.ip();
+    (!ip.is_unspecified())
+        .then(|| format!("http://{}/", std::net::SocketAddr::new(ip, listen.port())))
+}

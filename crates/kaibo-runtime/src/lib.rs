@@ -17,7 +17,7 @@ pub use check::{CheckRequest, load_word_lists, run_check, user_word_list_dir};
 pub use downlink::{DownlinkError, measure_downlink};
 pub use host::{
     HostClient, HostError, HostLottery, HostPoll, HostQuestion, HostReport, PanelKind, PollChoice,
-    QuestionFilter,
+    QuestionFilter, lan_join_url,
 };
 pub use interaction::{Interaction, forward_overlay};
 pub use kaibo_devices::list_all as list_devices;

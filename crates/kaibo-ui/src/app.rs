@@ -82,6 +82,8 @@ pub struct KaiboApp {
     pub(crate) checklist: crate::checklist::Checklist,
     /// The preview session is stopped while the checklist opens the devices.
     pub(crate) preview_held: bool,
+    /// The interaction hub and its window.
+    pub(crate) interactions: crate::interactions::Interactions,
 }
 
 impl KaiboApp {
@@ -145,6 +147,7 @@ impl KaiboApp {
             sessions_enabled: true,
             checklist: Default::default(),
             preview_held: false,
+            interactions: Default::default(),
         }
     }
 
@@ -315,6 +318,7 @@ impl KaiboApp {
             drop(old);
             self.read_ended();
         }
+        self.retarget_hub();
     }
 
     /// The checklist is done with the devices: the preview comes back on the next frame.
@@ -406,6 +410,7 @@ impl KaiboApp {
         self.frames_drawn += 1;
         self.read_events();
         self.poll_check();
+        self.poll_interactions();
         let due = self.rebuild_at.is_some_and(|t| Instant::now() >= t);
         // While the checklist holds the devices the preview waits, unless the host starts
         // recording meanwhile.
@@ -500,6 +505,13 @@ impl KaiboApp {
             }
             Err(e) => self.give_up(format!("could not start the session thread: {e}")),
         }
+        // The hub's panels go to the new session (or to none when it did not start).
+        self.retarget_hub();
+    }
+
+    /// A sender to the running session, for the hub's panels.
+    pub(crate) fn session_sender(&self) -> Option<kaibo_runtime::Sender> {
+        self.session.as_ref().map(LiveHandle::sender)
     }
 
     fn give_up(&mut self, error: String) {
@@ -568,6 +580,7 @@ impl KaiboApp {
         }
         if let Some(failure) = ended {
             self.session = None;
+            self.retarget_hub();
             self.read_ended();
             if let Some(f) = failure {
                 // A failed stream or recording is not retried on its own; the preview is.
@@ -650,6 +663,7 @@ impl KaiboApp {
 
     /// Stops everything (the window is closing).
     pub fn shutdown(&mut self) {
+        self.interactions.stop();
         self.session.take();
     }
 }

@@ -7,6 +7,7 @@ mod app;
 mod checklist;
 mod fonts;
 mod i18n;
+mod interactions;
 mod scenes_panel;
 mod settings_panel;
 mod sources_panel;
@@ -16,6 +17,7 @@ mod view;
 pub use app::{KaiboApp, Level, Notice, default_collection};
 pub use fonts::{FontFile, find_cjk_font, install_cjk};
 pub use i18n::{Tr, system_language};
+pub use interactions::DEFAULT_HUB_LISTEN;
 
 use eframe::egui;
 use kaibo_runtime::Store;

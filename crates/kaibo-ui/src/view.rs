@@ -63,6 +63,9 @@ impl KaiboApp {
         if self.checklist.confirm {
             self.confirm_go_live(&ctx);
         }
+        if self.interactions.open {
+            self.interactions_window(&ctx);
+        }
         self.notices_area(&ctx);
         // The preview is drawn at 15 fps (the engine sends 15): smooth enough to follow the
         // program, and half the drawing of the session's 30 (on software OpenGL the window's
@@ -114,6 +117,13 @@ impl KaiboApp {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button(tr.t("Settings", "设置")).clicked() {
                     self.show_settings = !self.show_settings;
+                }
+                if ui.button(tr.t("Interactions", "互动")).clicked() {
+                    if self.interactions.open {
+                        self.interactions.open = false;
+                    } else {
+                        self.open_interactions();
+                    }
                 }
                 if ui.button(tr.t("Checklist", "开播检查")).clicked() {
                     if self.checklist.open {
