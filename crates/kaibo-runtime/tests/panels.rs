@@ -1,7 +1,8 @@
 //! Interaction panels reach the program: a pinned question sent to a running session shows in
 //! the composed picture (compared with what the overlay renderer draws for that question,
 //! region by region), and taking it off shows the scene again; and the same through the
-//! interaction hub, from a viewer's question to the host's pin.
+//! interaction hub, from a viewer's question to the host's pin — over HTTP, and from the viewer
+//! page in a real browser (headless Chromium driven by Playwright).
 
 use kaibo_model::{
     Anchor, Command, Layout, Monitor, OverlayState, Panel, PanelContent, Scene, SceneSource,
@@ -37,14 +38,30 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// What the renderer draws for `state` on the 1280×720 canvas (after its fade), and where.
+/// What the renderer draws for `state` on the 1280×720 canvas (after its fade), and where its
+/// first panel is.
 fn rendered(state: &OverlayState) -> (Frame, PixelRect) {
+    let first = state
+        .panels
+        .first()
+        .map(|p| p.id.clone())
+        .unwrap_or_default();
+    rendered_panel(state, &first)
+}
+
+/// Like [`rendered`], with the place of the panel `id`.
+fn rendered_panel(state: &OverlayState, id: &str) -> (Frame, PixelRect) {
     let fonts = Fonts::system().expect("fonts (install fonts-noto-cjk)");
     let mut r = Renderer::new(1280, 720, fonts)
         .expect("renderer")
         .with_fade_ms(0);
     r.render(state, now_ms()).expect("a first frame");
-    let rect = r.panel_rects()[0].1;
+    let rect = r
+        .panel_rects()
+        .into_iter()
+        .find(|(panel, _)| *panel == id)
+        .map(|(_, rect)| rect)
+        .unwrap_or_else(|| panic!("no panel {id} in {state:?}"));
     (r.frame().clone(), rect)
 }
 
@@ -243,6 +260,68 @@ fn a_viewers_question_pinned_by_the_host_in_the_hub_reaches_the_program_masked()
     wait_until(
         Duration::from_secs(5),
         "the pinned question on the program",
+        || difference(&m, &frame, rect) < 8.0,
+    );
+    drop(interaction);
+    assert!(live.send(Command::Stop));
+}
+
+#[test]
+fn a_question_asked_and_pinned_in_the_browser_is_on_the_program() {
+    let browser =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../kaibo-hub/tests/browser");
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "Chromium is missing: `apt-get install chromium` (or `cargo xtask install test`)"
+    );
+    assert!(
+        browser
+            .join("node_modules/playwright-core/package.json")
+            .exists(),
+        "playwright-core is missing: run `npm ci` in {} (`cargo xtask test` does it)",
+        browser.display()
+    );
+    let dir = TempDir::new();
+    let (live, m) = start(amber_plan(&dir));
+    let config = HubConfig::new(
+        "127.0.0.1:0".parse().expect("address"),
+        dir.path().join("hub.sqlite"),
+    )
+    .expect("hub config");
+    let interaction = Interaction::start(config, live.sender()).expect("hub starts");
+    let hub = interaction.hub();
+    // The viewer page's whole flow: join, ask, like, vote, rate, enter the draw; the host
+    // approves and pins the viewer's held question through the API.
+    let out = Process::new("node")
+        .arg("viewer.mjs")
+        .current_dir(&browser)
+        .env("HUB_URL", format!("http://{}", hub.local_addr()))
+        .env("HOST_TOKEN", hub.host_token().expose())
+        .env("SCREENSHOT", dir.path().join("viewer.png"))
+        .output()
+        .expect("node runs (install nodejs)");
+    assert!(
+        out.status.success(),
+        "browser flow failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The question the browser asked is pinned, masked, and the program shows its card as
+    // the renderer draws it.
+    let state = hub.overlay();
+    let question = state
+        .panels
+        .iter()
+        .find(|p| matches!(p.content, PanelContent::Question { .. }))
+        .unwrap_or_else(|| panic!("a pinned question on stream: {state:?}"));
+    let PanelContent::Question { text, .. } = &question.content else {
+        unreachable!("matched above")
+    };
+    assert!(text.contains("138****5678"), "{text}");
+    let (frame, rect) = rendered_panel(&state, &question.id);
+    wait_until(
+        Duration::from_secs(5),
+        "the browser's question on the program",
         || difference(&m, &frame, rect) < 8.0,
     );
     drop(interaction);
