@@ -23,10 +23,13 @@ const CONGESTED_S: f64 = 0.3;
 const CALM_S: f64 = 0.15;
 /// Share of the delivered rate to aim for after a cut.
 const CUT_TO: f64 = 0.75;
+/// A cut when the queue grows although the target fits what the link seemed to deliver.
+const FALLBACK_CUT: f64 = 0.85;
 /// Time after a cut before another one: the backlog needs a moment to drain.
 const CUT_COOLDOWN: Duration = Duration::from_secs(1);
 /// How far back the delivered rate is remembered while the link is saturated: its capacity is
-/// the best rate seen in this window (single samples dip while TCP recovers from a loss).
+/// the second-best rate seen in this window (single samples dip while TCP recovers from a loss;
+/// the best one may straddle the moment the link narrowed, or an ack burst).
 const DELIVERED_WINDOW: Duration = Duration::from_secs(2);
 /// Calm time before the first probe above the ceiling; doubled after each failed probe.
 const HOLD: Duration = Duration::from_secs(3);
@@ -78,7 +81,7 @@ pub struct Abr {
     probe: Option<Probe>,
     /// Index into `PROBE_STEPS` for the next probe.
     ladder: usize,
-    /// The backlog when the target was last cut: a further cut needs it to have grown.
+    /// The backlog (bytes) when the target was last cut: a further cut needs it to have grown.
     backlog_at_cut: f64,
     delivered: VecDeque<(Instant, f64)>,
     backlog_s: f64,
@@ -145,10 +148,11 @@ impl Abr {
                 (
                     l.backlog_bytes as f64 * 8.0 / 1000.0 / stream_kbps,
                     l.delivered_kbps,
+                    l.backlog_bytes as f64,
                 )
             })
             .max_by(|a, b| a.0.total_cmp(&b.0));
-        let Some((backlog_s, delivered_kbps)) = worst else {
+        let Some((backlog_s, delivered_kbps, backlog_bytes)) = worst else {
             self.backlog_s = 0.0;
             return None;
         };
@@ -169,19 +173,27 @@ impl Abr {
         {
             self.delivered.pop_front();
         }
-        let capacity_kbps = self.delivered.iter().map(|(_, k)| *k).fold(0.0, f64::max);
+        let capacity_kbps = second_best(self.delivered.iter().map(|(_, k)| *k));
         if backlog_s > CONGESTED_S {
             self.calm_since = None;
             let cooling = self
                 .last_cut
                 .is_some_and(|t| now.duration_since(t) < CUT_COOLDOWN);
             // After a cut the backlog drains; cut again only if it kept growing.
-            let draining = self.last_cut.is_some() && backlog_s < self.backlog_at_cut;
+            // (In bytes: after a cut the same bytes are more seconds of the slower stream.)
+            let draining = self.last_cut.is_some() && backlog_bytes < self.backlog_at_cut;
             if cooling || draining {
                 return None;
             }
             let fits = (capacity_kbps * CUT_TO - f64::from(self.audio_kbps)).max(0.0) as u32;
-            let new = fits.clamp(self.floor_kbps, self.configured_kbps);
+            let by_capacity = fits.clamp(self.floor_kbps, self.configured_kbps);
+            // The queue keeps growing although the target should fit: the link carries less
+            // than it seemed to. Step down anyway.
+            let new = if by_capacity < self.target_kbps {
+                by_capacity
+            } else {
+                ((f64::from(self.target_kbps) * FALLBACK_CUT) as u32).max(self.floor_kbps)
+            };
             if new < self.target_kbps {
                 if self.probe.take().is_some() {
                     self.fail_probe();
@@ -190,7 +202,7 @@ impl Abr {
                 self.last_cut = Some(now);
                 let carried = (capacity_kbps * 0.9 - f64::from(self.audio_kbps)).max(0.0) as u32;
                 self.ceiling = Some(carried.max(new));
-                self.backlog_at_cut = backlog_s;
+                self.backlog_at_cut = backlog_bytes;
                 return Some(new);
             }
             return None;
@@ -266,6 +278,21 @@ impl Abr {
     }
 }
 
+/// The largest value but one (the only value when there is one; 0 when none).
+fn second_best(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut best, mut second) = (None::<f64>, None::<f64>);
+    for v in values {
+        match best {
+            Some(b) if v <= b => second = Some(second.map_or(v, |s| s.max(v))),
+            _ => {
+                second = best;
+                best = Some(v);
+            }
+        }
+    }
+    second.or(best).unwrap_or(0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,15 +323,26 @@ mod tests {
             abr.update(t0 + Duration::from_millis(1600), &sig(250_000, 300.0)),
             None
         );
-        // Growing again beyond the last cut: cut to the best recent rate, not the dip.
+        // Growing again beyond the last cut although 922 fits the recent 1400 kbps (the dip
+        // does not count): the link carries less than it seemed, so step down 15 %.
         let again = abr.update(t0 + Duration::from_millis(2100), &sig(700_000, 1000.0));
-        assert_eq!(again, None, "922 already fits the best recent 1400 kbps");
+        assert_eq!(again, Some(783));
         let later = abr.update(t0 + Duration::from_millis(4200), &sig(900_000, 900.0));
         assert_eq!(
             later,
             Some(547),
             "the window forgot 1400 kbps: 0.75 × 900 − 128"
         );
+    }
+
+    #[test]
+    fn a_sample_straddling_the_narrowing_does_not_set_the_capacity() {
+        let t0 = Instant::now();
+        let mut abr = Abr::new(2500, 300, 128);
+        // The first saturated sample still holds the wide link's rate; the next one is true.
+        assert_eq!(abr.update(t0, &sig(60_000, 2600.0)), None);
+        let cut = abr.update(t0 + Duration::from_millis(250), &sig(150_000, 1400.0));
+        assert_eq!(cut, Some(922), "0.75 × 1400 − 128, not from 2600");
     }
 
     #[test]
