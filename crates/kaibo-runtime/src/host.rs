@@ -111,24 +111,8 @@ pub struct HostLottery {
     pub winners: Option<Vec<String>>,
 }
 
-/// The session's figures so far.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-pub struct HostReport {
-    pub views: u32,
-    pub watchers: u32,
-    pub average_watch_s: f64,
-    pub interacting_viewers: u32,
-    /// `interacting_viewers / views`, 0 to 1.
-    pub interaction_conversion: f64,
-    pub questions: u32,
-    pub questions_held: u32,
-    pub likes: u32,
-    pub votes: u32,
-    pub ratings: u32,
-    pub average_rating: f64,
-    pub lottery_entries: u32,
-    pub draws: u32,
-}
+/// The session's figures so far: the hub's own report, as its `report` route sends it.
+pub type HostReport = kaibo_hub::store::Report;
 
 /// A kind of on-stream panel, for [`HostClient::hide`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

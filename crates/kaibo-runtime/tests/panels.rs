@@ -4,14 +4,14 @@
 //! interaction hub, from a viewer's question to the host's pin — over HTTP, and from the viewer
 //! page in a real browser (headless Chromium driven by Playwright).
 
-use kaibo_model::{
-    Anchor, Command, Layout, Monitor, OverlayState, Panel, PanelContent, Scene, SceneSource,
-    SessionPlan, SourceKind, VideoSettings,
-};
+mod common;
+
+use common::{amber_plan, join_and_ask, post, start};
+use kaibo_model::{Anchor, Command, Monitor, OverlayState, Panel, PanelContent};
 use kaibo_overlay::{Fonts, Frame, PixelRect, Renderer};
+use kaibo_runtime::Interaction;
 use kaibo_runtime::hub::HubConfig;
-use kaibo_runtime::{Interaction, LiveHandle};
-use kaibo_testkit::{TempDir, require_tool, wait_until};
+use kaibo_testkit::{TempDir, wait_until};
 use std::process::Command as Process;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -103,50 +103,6 @@ fn difference(m: &Monitor, frame: &Frame, rect: PixelRect) -> f64 {
     total / n
 }
 
-/// A preview session showing a full-canvas amber image.
-fn amber_plan(dir: &TempDir) -> SessionPlan {
-    let convert = require_tool("convert", "imagemagick");
-    let amber = dir.path().join("amber.png");
-    assert!(
-        Process::new(convert)
-            .args(["-size", "1280x720", "xc:#ffcc00"])
-            .arg(&amber)
-            .status()
-            .expect("convert runs")
-            .success()
-    );
-    SessionPlan {
-        canvas: Default::default(),
-        scenes: vec![Scene {
-            name: "Amber".into(),
-            sources: vec![SceneSource {
-                name: "Amber".into(),
-                input: SourceKind::Image {
-                    path: amber.display().to_string(),
-                },
-                layout: Some(Layout::fill(1280, 720)),
-                audio: Default::default(),
-            }],
-        }],
-        active: 0,
-        video: VideoSettings::default(),
-        audio_bitrate_kbps: 128,
-        outputs: vec![],
-        duration_s: None,
-        adaptive: false,
-        preview: true,
-    }
-}
-
-fn start(plan: SessionPlan) -> (LiveHandle, std::sync::Arc<Monitor>) {
-    let live = LiveHandle::spawn(plan).expect("session thread starts");
-    let m = live.monitor().expect("a monitor").clone();
-    wait_until(Duration::from_secs(10), "preview pictures", || {
-        m.frames() > 3
-    });
-    (live, m)
-}
-
 #[test]
 fn a_pinned_question_appears_in_the_program_as_rendered_and_leaves_again() {
     let dir = TempDir::new();
@@ -190,25 +146,6 @@ fn a_pinned_question_appears_in_the_program_as_rendered_and_leaves_again() {
     assert!(live.send(Command::Stop));
 }
 
-fn post(
-    client: &reqwest::blocking::Client,
-    url: String,
-    token: &str,
-    body: serde_json::Value,
-) -> serde_json::Value {
-    let answer = client
-        .post(&url)
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .unwrap_or_else(|e| panic!("{url}: {e}"));
-    let status = answer.status();
-    let text = answer.text().expect("a body");
-    assert!(status.is_success(), "{url}: {status} {text}");
-    serde_json::from_str(&text).expect("JSON")
-}
-
 #[test]
 fn a_viewers_question_pinned_by_the_host_in_the_hub_reaches_the_program_masked() {
     let dir = TempDir::new();
@@ -223,21 +160,11 @@ fn a_viewers_question_pinned_by_the_host_in_the_hub_reaches_the_program_masked()
     let base = format!("http://{}/api/v1", hub.local_addr());
     let host = hub.host_token().expose().to_owned();
     let client = reqwest::blocking::Client::new();
-
-    let joined = post(
-        &client,
-        format!("{base}/join"),
-        "",
-        serde_json::json!({"nickname": "张三丰", "accept_privacy": true}),
+    let id = join_and_ask(
+        &base,
+        "张三丰",
+        "怎么报名？电话 13812345678 How do I sign up?",
     );
-    let viewer = joined["token"].as_str().expect("a viewer token").to_owned();
-    let asked = post(
-        &client,
-        format!("{base}/questions"),
-        &viewer,
-        serde_json::json!({"text": "怎么报名？电话 13812345678 How do I sign up?"}),
-    );
-    let id = asked["id"].as_i64().expect("a question id");
     post(
         &client,
         format!("{base}/host/questions/{id}/pin"),

@@ -3,10 +3,10 @@
 use super::Id;
 use crate::error::StoreError;
 use rusqlite::{Connection, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a host report needs, computed from stored rows.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub session_id: Id,
     pub title: String,
