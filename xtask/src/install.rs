@@ -66,6 +66,8 @@ const TEST: &[&str] = &[
     "python3-skimage",
     "iproute2",
     "curl",
+    // WebRTC: a TURN server for relay candidates (trickled or in the offer).
+    "coturn",
 ];
 
 /// Folders with a package-lock.json whose npm packages the tests need (`npm ci` there).

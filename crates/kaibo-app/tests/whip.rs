@@ -5,7 +5,7 @@ mod common;
 
 use common::{Ran, run};
 use kaibo_ingest::WhipIngest;
-use kaibo_testkit::{Nginx, TempDir, ffprobe};
+use kaibo_testkit::{Nginx, TempDir, Turn, ffprobe, machine_ip};
 use std::path::Path;
 
 const TOKEN: &str = "whip-token-5f1c2a9e";
@@ -85,6 +85,9 @@ fn whip_push_of_10_s_at_720p30_is_decoded_by_the_ingest_and_deleted_at_the_end()
     );
     assert!(offer.contains("a=rtpmap:111 OPUS/48000/2"), "{offer}");
     assert!(offer.contains("a=sendonly"), "{offer}");
+    // This endpoint does not take trickle ICE: the offer carried the candidates.
+    assert!(offer.contains("a=candidate:"), "{offer}");
+    assert_eq!(ingest.trickle(), (0, 0, false));
     let summary = ran.json();
     let out = &summary["outputs"][0];
     assert_eq!(out["kind"], "whip", "{summary}");
@@ -203,6 +206,73 @@ fn whip_waits_out_a_busy_server_and_follows_its_redirect() {
     assert_eq!(ingest.offers(), 1);
     assert!(ingest.video_frames() >= 60, "{}", ingest.video_frames());
     assert_eq!(ingest.deletes(), 1);
+}
+
+#[test]
+fn turn_relay_candidates_go_in_the_offer_or_trickle_in_patches() {
+    // A real TURN server (coturn) named in the endpoint's Link header with credentials. An
+    // endpoint without trickle ICE gets the relay candidate in the offer (Kaibo waited for
+    // gathering); one that takes PATCHes gets the offer at once and the relay candidate in a
+    // PATCH, the last one saying a=end-of-candidates.
+    let ip = machine_ip();
+    let turn = Turn::start(ip);
+    for (path, trickles) in [("/whip", false), ("/whip/trickle", true)] {
+        let ingest = WhipIngest::start_on(ip, Some(TOKEN))
+            .unwrap_or_else(|e| panic!("the test WHIP ingest: {e}"));
+        ingest.set_link(&turn.link_header());
+        let dir = TempDir::new();
+        let log = dir.path().join("k.log");
+        let ran = run(
+            &[
+                "live",
+                "--source",
+                "test",
+                "--to",
+                &ingest.url(path),
+                "--whip-token",
+                TOKEN,
+                "--duration",
+                "4",
+            ],
+            None,
+            &log,
+        );
+        ran.assert_ok();
+        let frames = ingest.video_frames();
+        assert!(
+            frames >= 60,
+            "{path}: only {frames} frames decoded\n{}",
+            ran.stderr
+        );
+        let offer = ingest.last_offer().unwrap_or_default();
+        let relay_in_offer = offer.lines().any(|l| l.contains("typ relay"));
+        let trickled = ingest.trickled_candidates();
+        let (patches, _, ended) = ingest.trickle();
+        if trickles {
+            assert!(
+                !relay_in_offer,
+                "{path}: the offer waited for the relay:\n{offer}"
+            );
+            assert!(
+                trickled.iter().any(|c| c.contains("typ relay")),
+                "{path}: no relay candidate trickled: {trickled:?}; errors {:?}",
+                ingest.errors()
+            );
+            assert!(ended, "{path}: no PATCH said a=end-of-candidates");
+        } else {
+            assert!(
+                relay_in_offer,
+                "{path}: no relay candidate in the offer:\n{offer}"
+            );
+            assert_eq!(
+                patches, 0,
+                "{path}: PATCHed an endpoint without trickle ICE"
+            );
+        }
+        assert_eq!(ingest.deletes(), 1, "{path}");
+        assert_token_hidden(&ran, &log, TOKEN);
+        assert_token_hidden(&ran, &log, Turn::PASSWORD);
+    }
 }
 
 #[test]

@@ -98,6 +98,7 @@ pub fn write_response(mut stream: &TcpStream, response: &Response) {
         401 => "Unauthorized",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        412 => "Precondition Failed",
         415 => "Unsupported Media Type",
         500 => "Internal Server Error",
         503 => "Service Unavailable",

@@ -4,13 +4,19 @@
 //! `Location: /whip/session/N`; `DELETE /whip/session/N` ends it and is counted;
 //! `POST /whip/redirect` → `307` to `/whip`; `POST /whip/busy` → `503 Retry-After: 1` once,
 //! then `307` to `/whip`; `POST /whip/blackhole` answers, then drops the peer (ICE fails on
-//! the sender's side). ICE is pinned to 127.0.0.1 (ICE agents skip loopback otherwise).
+//! the sender's side). `POST /whip/trickle` is `/whip` for a client that trickles ICE:
+//! `OPTIONS /whip/trickle` and its `201` carry `Accept-Patch: application/trickle-ice-sdpfrag`
+//! and an `ETag`, and `PATCH /whip/session/N` (with `If-Match`) adds the candidates of the
+//! fragment; the other sessions answer PATCH with 405. `OPTIONS` and `201` also carry the
+//! `Link` header set with [`WhipIngest::set_link`] (STUN/TURN servers). On 127.0.0.1 ICE is
+//! pinned to loopback (ICE agents skip it otherwise); [`WhipIngest::start_on`] serves on
+//! another address of this machine, where ICE gathers as anywhere else.
 
 use crate::clock::{Meter, qr_reader};
 use crate::http::{Request, Response, read_request, write_response};
 use gst::prelude::*;
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,11 +40,24 @@ struct State {
     video_caps: Mutex<Option<String>>,
     /// The last offer answered.
     offer: Mutex<Option<String>>,
+    /// Sessions that take trickle ICE.
+    trickle_sessions: Mutex<std::collections::HashSet<u32>>,
+    /// PATCHes taken, candidates they added, `a=end-of-candidates` seen.
+    patches: AtomicU64,
+    trickled: AtomicU64,
+    ends: AtomicU64,
+    /// The candidate lines PATCHes carried.
+    trickled_lines: Mutex<Vec<String>>,
+    /// `Link` header value for OPTIONS and 201.
+    link: Mutex<Option<String>>,
+    /// Pin ICE to 127.0.0.1 (serving on loopback).
+    loopback: bool,
     errors: Mutex<Vec<String>>,
 }
 
 /// A running WHIP ingest; stops on drop.
 pub struct WhipIngest {
+    ip: IpAddr,
     port: u16,
     state: Arc<State>,
     stop: Arc<AtomicBool>,
@@ -52,6 +71,19 @@ impl WhipIngest {
 
     /// Like [`WhipIngest::start`], reading a QR clock from a `width`×`height` picture.
     pub fn start_with(token: Option<&str>, measure: Option<(i32, i32)>) -> Result<Self, String> {
+        Self::serve_on(IpAddr::V4(Ipv4Addr::LOCALHOST), token, measure)
+    }
+
+    /// Like [`WhipIngest::start`] on `ip`, one of this machine's addresses.
+    pub fn start_on(ip: IpAddr, token: Option<&str>) -> Result<Self, String> {
+        Self::serve_on(ip, token, None)
+    }
+
+    fn serve_on(
+        ip: IpAddr,
+        token: Option<&str>,
+        measure: Option<(i32, i32)>,
+    ) -> Result<Self, String> {
         gst::init().map_err(|e| format!("GStreamer could not start: {e}"))?;
         for (factory, package) in [
             ("webrtcbin", "gstreamer1.0-plugins-bad"),
@@ -66,11 +98,12 @@ impl WhipIngest {
                 ));
             }
         }
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| e.to_string())?;
+        let listener = TcpListener::bind((ip, 0)).map_err(|e| e.to_string())?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let state = Arc::new(State {
             token: token.map(str::to_owned),
             measure,
+            loopback: ip.is_loopback(),
             ..State::default()
         });
         let stop = Arc::new(AtomicBool::new(false));
@@ -89,12 +122,33 @@ impl WhipIngest {
                 }
             })
             .map_err(|e| e.to_string())?;
-        Ok(Self { port, state, stop })
+        Ok(Self {
+            ip,
+            port,
+            state,
+            stop,
+        })
     }
 
     /// The destination to give `kaibo live --to`, for `path` (`/whip`, `/whip/redirect`…).
     pub fn url(&self, path: &str) -> String {
-        format!("whip+http://127.0.0.1:{}{path}", self.port)
+        format!("whip+http://{}:{}{path}", self.ip, self.port)
+    }
+
+    /// The `Link` header (ICE servers) OPTIONS and 201 answers carry from now on.
+    pub fn set_link(&self, value: &str) {
+        if let Ok(mut link) = self.state.link.lock() {
+            *link = Some(value.to_owned());
+        }
+    }
+
+    /// The candidate lines trickle PATCHes carried.
+    pub fn trickled_candidates(&self) -> Vec<String> {
+        self.state
+            .trickled_lines
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 
     pub fn video_frames(&self) -> u64 {
@@ -118,6 +172,16 @@ impl WhipIngest {
     /// Sessions ended by DELETE.
     pub fn deletes(&self) -> u64 {
         self.state.deletes.load(Ordering::SeqCst)
+    }
+
+    /// Trickle ICE PATCHes taken, the candidates they carried, and whether one said
+    /// `a=end-of-candidates`.
+    pub fn trickle(&self) -> (u64, u64, bool) {
+        (
+            self.state.patches.load(Ordering::SeqCst),
+            self.state.trickled.load(Ordering::SeqCst),
+            self.state.ends.load(Ordering::SeqCst) > 0,
+        )
     }
 
     /// The RTP caps of the video received, once some arrived.
@@ -148,7 +212,7 @@ impl WhipIngest {
 impl Drop for WhipIngest {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port));
+        let _ = TcpStream::connect((self.ip, self.port));
         if let Ok(mut sessions) = self.state.sessions.lock() {
             for (_, p) in sessions.drain() {
                 let _ = p.set_state(gst::State::Null);
@@ -175,12 +239,19 @@ fn answer(state: &Arc<State>, req: &Request) -> Response {
         return Response::new(401).header("WWW-Authenticate", "Bearer");
     }
     match (req.method.as_str(), req.path.as_str()) {
+        ("OPTIONS", "/whip/trickle") => with_link(state, Response::new(204))
+            .header("Accept-Patch", "application/trickle-ice-sdpfrag"),
+        ("OPTIONS", _) => with_link(state, Response::new(204)),
+        ("PATCH", path) if path.starts_with("/whip/session/") => {
+            let id = path["/whip/session/".len()..].parse::<u32>().unwrap_or(0);
+            patch(state, id, req)
+        }
         ("POST", "/whip/redirect") => Response::new(307).header("Location", "/whip"),
         ("POST", "/whip/busy") if !state.busy_sent.swap(true, Ordering::SeqCst) => {
             Response::new(503).header("Retry-After", "1")
         }
         ("POST", "/whip/busy") => Response::new(307).header("Location", "/whip"),
-        ("POST", "/whip" | "/whip/blackhole") => {
+        ("POST", "/whip" | "/whip/blackhole" | "/whip/trickle") => {
             if req.header("content-type") != Some("application/sdp") {
                 return Response::new(415);
             }
@@ -197,10 +268,20 @@ fn answer(state: &Arc<State>, req: &Request) -> Response {
                     if let Ok(mut o) = state.offer.lock() {
                         *o = Some(req.body.clone());
                     }
-                    Response::new(201)
+                    let created = with_link(state, Response::new(201))
                         .header("Content-Type", "application/sdp")
-                        .header("Location", format!("/whip/session/{id}"))
-                        .body(sdp)
+                        .header("Location", format!("/whip/session/{id}"));
+                    if req.path == "/whip/trickle" {
+                        if let Ok(mut t) = state.trickle_sessions.lock() {
+                            t.insert(id);
+                        }
+                        created
+                            .header("ETag", format!("\"s{id}\""))
+                            .header("Accept-Patch", "application/trickle-ice-sdpfrag")
+                            .body(sdp)
+                    } else {
+                        created.body(sdp)
+                    }
                 }
                 Err(e) => {
                     if let Ok(mut errors) = state.errors.lock() {
@@ -224,6 +305,55 @@ fn answer(state: &Arc<State>, req: &Request) -> Response {
         }
         ("POST" | "DELETE", _) => Response::new(404),
         _ => Response::new(405),
+    }
+}
+
+/// Adds a trickle ICE fragment's candidates to session `id`.
+fn patch(state: &Arc<State>, id: u32, req: &Request) -> Response {
+    let trickles = state.trickle_sessions.lock().is_ok_and(|t| t.contains(&id));
+    if !trickles {
+        return Response::new(405).header("Allow", "DELETE");
+    }
+    if req.header("content-type") != Some("application/trickle-ice-sdpfrag") {
+        return Response::new(415);
+    }
+    let etag = format!("\"s{id}\"");
+    if !matches!(req.header("if-match"), Some(t) if t == etag || t == "*") {
+        return Response::new(412);
+    }
+    let webrtc = state
+        .sessions
+        .lock()
+        .ok()
+        .and_then(|s| s.get(&id)?.by_name("webrtc"));
+    let Some(webrtc) = webrtc else {
+        return Response::new(404);
+    };
+    let mut mline = None::<u32>;
+    for line in req.body.lines().map(str::trim_end) {
+        if line.starts_with("m=") {
+            mline = Some(mline.map_or(0, |m| m + 1));
+        } else if let Some(candidate) = line.strip_prefix("a=")
+            && candidate.starts_with("candidate:")
+        {
+            webrtc.emit_by_name::<()>("add-ice-candidate", &[&mline.unwrap_or(0), &candidate]);
+            state.trickled.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut lines) = state.trickled_lines.lock() {
+                lines.push(candidate.to_owned());
+            }
+        } else if line == "a=end-of-candidates" {
+            state.ends.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    state.patches.fetch_add(1, Ordering::SeqCst);
+    Response::new(204)
+}
+
+/// Adds the `Link` header set for the test, if any.
+fn with_link(state: &State, response: Response) -> Response {
+    match state.link.lock().ok().and_then(|l| l.clone()) {
+        Some(link) => response.header("Link", link),
+        None => response,
     }
 }
 
@@ -251,12 +381,15 @@ fn reply(promise: &gst::Promise, what: &str) -> Result<Option<gst::Structure>, S
 fn session(state: &Arc<State>, offer: &str) -> Result<(u32, String), String> {
     let pipeline = gst::Pipeline::new();
     let webrtc = make("webrtcbin")?;
+    webrtc.set_property("name", "webrtc");
     // Loopback: no reordering to wait for; decode as soon as packets arrive.
     webrtc.set_property("latency", 0u32);
     webrtc.set_property_from_str("bundle-policy", "max-bundle");
     pipeline.add(&webrtc).map_err(|e| e.to_string())?;
-    let agent = webrtc.property::<gst_webrtc::WebRTCICE>("ice-agent");
-    agent.emit_by_name::<bool>("add-local-ip-address", &[&"127.0.0.1"]);
+    if state.loopback {
+        let agent = webrtc.property::<gst_webrtc::WebRTCICE>("ice-agent");
+        agent.emit_by_name::<bool>("add-local-ip-address", &[&"127.0.0.1"]);
+    }
     if state.measure.is_some() {
         state.meter.watch(&pipeline);
     }

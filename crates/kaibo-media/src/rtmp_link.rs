@@ -348,6 +348,11 @@ impl RtmpLink {
             self.state = LinkState::Live;
             self.attempt = 0;
             self.lost_at = None;
+            let port = self.dest.effective_port();
+            self.socket_inode = crate::tcp_queue::find_socket(port, &self.server_ips);
+            if !self.socket_inode.is_some_and(crate::tcp_queue::set_nodelay) {
+                log::debug!("{}: TCP_NODELAY not set", self.label.target);
+            }
         }
         if self.state == LinkState::Live
             && self

@@ -57,6 +57,41 @@ fn tcp_lines() -> impl Iterator<Item = ((IpAddr, u16), u64, u64)> {
         })
 }
 
+/// Turns off Nagle's algorithm on this process's socket with `inode` (the RTMP sink's, which
+/// GStreamer opens without TCP_NODELAY). With Nagle on, a small write (an audio frame, the
+/// tail of a picture) waits for the acknowledgement of the one before, which a server that
+/// delays its ACKs sends up to 40 ms late. The socket is reached through a duplicate of its
+/// descriptor (pidfd_getfd on this process): no unsafe code, same socket. False when it
+/// could not be done (old kernel, socket gone).
+pub fn set_nodelay(inode: u64) -> bool {
+    let Some(fd) = fd_of(inode) else {
+        return false;
+    };
+    let Ok(me) = rustix::process::pidfd_open(
+        rustix::process::getpid(),
+        rustix::process::PidfdFlags::empty(),
+    ) else {
+        return false;
+    };
+    let Ok(socket) =
+        rustix::process::pidfd_getfd(&me, fd, rustix::process::PidfdGetfdFlags::empty())
+    else {
+        return false;
+    };
+    rustix::net::sockopt::set_tcp_nodelay(&socket, true).is_ok()
+        && rustix::net::sockopt::tcp_nodelay(&socket).unwrap_or(false)
+}
+
+/// The descriptor number of this process's socket with `inode`.
+fn fd_of(inode: u64) -> Option<i32> {
+    let wanted = format!("socket:[{inode}]");
+    std::fs::read_dir("/proc/self/fd")
+        .ok()?
+        .flatten()
+        .find(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy() == wanted))
+        .and_then(|e| e.file_name().to_str()?.parse().ok())
+}
+
 fn own_socket_inodes() -> HashSet<u64> {
     let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
         return HashSet::new();
@@ -141,5 +176,18 @@ mod tests {
         assert_eq!(unacked_bytes(port.wrapping_add(1), &ips), Some(0));
         let inode = find_socket(port, &ips).expect("our socket is found");
         assert_eq!(unacked_for(inode), Some(queued));
+    }
+
+    #[test]
+    fn turns_off_nagle_on_a_socket_found_by_its_inode() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let _server = listener.accept().unwrap();
+        assert!(!client.nodelay().unwrap(), "a new socket has Nagle on");
+        let inode = find_socket(port, &["127.0.0.1".parse().unwrap()]).expect("found");
+        assert!(set_nodelay(inode), "TCP_NODELAY was not set");
+        assert!(client.nodelay().unwrap(), "the socket itself has Nagle off");
+        assert!(!set_nodelay(u64::MAX), "no such socket");
     }
 }

@@ -13,6 +13,7 @@ mod probe;
 mod process;
 mod pulse;
 mod tempdir;
+mod turn;
 mod xvfb;
 
 pub use flv::{FlvTag, flv_has_video_frame, flv_tags, flv_video_timestamps_ms};
@@ -28,6 +29,7 @@ pub use process::{
 };
 pub use pulse::Pulse;
 pub use tempdir::TempDir;
+pub use turn::{Turn, machine_ip};
 pub use xvfb::{Animation, Window, Xvfb};
 
 use std::net::{Ipv4Addr, TcpListener};

@@ -159,6 +159,11 @@ impl KaiboApp {
         }
     }
 
+    /// Whether the checklist window is open.
+    pub fn checklist_open(&self) -> bool {
+        self.checklist.open
+    }
+
     /// Whether a check is running.
     pub fn check_running(&self) -> bool {
         self.checklist.running()
@@ -340,7 +345,8 @@ impl KaiboApp {
             return;
         };
         self.checklist.items = report.items.clone();
-        let failed = report.overall == CheckStatus::Fail;
+        let overall = report.overall;
+        let failed = overall == CheckStatus::Fail;
         self.checklist.last = Some(Finished {
             report,
             at: Instant::now(),
@@ -350,6 +356,18 @@ impl KaiboApp {
             if failed {
                 self.checklist.confirm = true;
             } else {
+                // Nothing failed: the window gives the preview back (it stays a click away).
+                self.checklist.open = false;
+                if overall == CheckStatus::Warn {
+                    let tr = self.tr();
+                    self.notify(
+                        Level::Warn,
+                        tr.t(
+                            "Checklist: some items need attention (see Checklist). Going live",
+                            "开播检查：部分项目需要注意（见开播检查），正在开播",
+                        ),
+                    );
+                }
                 self.go_live_now();
             }
         }
@@ -497,6 +515,7 @@ impl KaiboApp {
         match choice {
             Some(true) => {
                 self.checklist.confirm = false;
+                self.checklist.open = false;
                 self.go_live_now();
             }
             Some(false) => self.checklist.confirm = false,

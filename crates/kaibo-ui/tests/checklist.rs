@@ -242,5 +242,9 @@ fn a_failing_check_asks_before_going_live() {
     h.step();
     assert!(h.state().wants_live(), "the host chose to go live");
     assert!(!h.state().asking_to_go_live());
+    assert!(
+        !h.state().checklist_open(),
+        "the checklist gives the preview back once the host chose"
+    );
     step_until(&mut h, 30, "the stream to start", |a| a.is_live());
 }

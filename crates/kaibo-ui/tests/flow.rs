@@ -164,6 +164,10 @@ fn a_host_builds_a_scene_goes_live_switches_and_stops() {
         h.get_by_label("Go live anyway").click();
         h.run_steps(2);
     }
+    assert!(
+        !h.state().checklist_open(),
+        "the checklist window closes when the stream starts"
+    );
     // Switch to "Bars" (hotkey 1) and back.
     step_until(&mut h, 20, "the stream to go live", |a| {
         a.is_live() && a.state() == SessionState::Live

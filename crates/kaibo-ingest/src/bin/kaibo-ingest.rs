@@ -122,9 +122,12 @@ fn launch(description: &str) -> Result<gst::Pipeline, String> {
         .map_err(|_| "not a pipeline".to_owned())
 }
 
+/// Pulls the stream back and reads the QR clock of every picture as soon as it is decoded.
+/// The decoder uses slice threads: rtmp2src is not a live source, so avdec_h264 would
+/// otherwise pick frame threads, which hold each picture back one or two frames.
 fn rtmp_pull(a: &Args) -> Result<(), String> {
     let description = format!(
-        "rtmp2src location={} ! flvdemux name=d d.video ! queue ! h264parse ! avdec_h264 ! \
+        "rtmp2src location={} ! flvdemux name=d d.video ! queue ! h264parse ! avdec_h264 thread-type=slice ! \
          videocrop right={} bottom={} ! videoconvert ! zbar attach-frame=false ! fakesink sync=false \
          d.audio ! queue ! fakesink sync=false async=false",
         a.url,

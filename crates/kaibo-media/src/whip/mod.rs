@@ -7,10 +7,12 @@
 //! The H.264 is the session's one encode (packetization-mode 1, the stream's own
 //! profile-level-id, from `rtph264pay`); Opus is encoded once in the session for every WHIP
 //! output. Signalling runs on a thread of its own (`signal`), so a slow or dead server never
-//! holds up the engine; the link's errors stay in the link. A link that fails is not retried:
-//! WHIP reconnection (a new offer after a drop) is not done yet.
+//! holds up the engine; the link's errors stay in the link. With an endpoint that takes trickle
+//! ICE the offer goes out at once and the candidates follow (`trickle`). A link that fails is
+//! not retried: WHIP reconnection (a new offer after a drop) is not done yet.
 
 mod signal;
+mod trickle;
 mod webrtc;
 
 use crate::error::{FailureKind, MediaError, OutputLabel};
@@ -217,7 +219,9 @@ impl WhipLink {
         let shared = Arc::clone(&self.shared);
         let endpoint = self.endpoint.clone();
         let target = self.label.target.clone();
-        let run = move || -> Result<String, (FailureKind, String)> {
+        // The outcome (the session's location) is told as soon as the answer is set; trickle
+        // ICE updates may follow on this thread.
+        let run = move || -> Result<(), (FailureKind, String)> {
             let internal = |why: String| {
                 (
                     FailureKind::Internal,
@@ -227,17 +231,19 @@ impl WhipLink {
             let client = signal::client().map_err(|e| e.describe(&target))?;
             let url = endpoint.request_url();
             let token = endpoint.token.as_ref();
-            let servers = signal::ice_servers_before(&client, &url, token);
-            webrtc::set_ice_servers(&webrtc, &servers);
+            let discovery = signal::discover(&client, &url, token);
+            webrtc::set_ice_servers(&webrtc, &discovery.ice_servers);
             webrtc::wait_for_caps(&webrtc, CAPS_TIMEOUT, &shared.stop).map_err(internal)?;
-            let offer = webrtc::offer(&webrtc, GATHER_TIMEOUT, &shared.stop).map_err(internal)?;
+            let candidates = trickle::Candidates::watch(&webrtc);
+            let offer = webrtc::offer(&webrtc, GATHER_TIMEOUT, discovery.trickle, &shared.stop)
+                .map_err(internal)?;
             let published = signal::publish(&client, &url, token, &offer, &shared.stop)
                 .map_err(|e| e.describe(&target))?;
             if shared.stop.load(Ordering::SeqCst) {
                 signal::delete(&client, &published.location, token);
                 return Err(signal::SignalError::Stopped.describe(&target));
             }
-            if !published.ice_servers.is_empty() && servers.is_empty() {
+            if !published.ice_servers.is_empty() && discovery.ice_servers.is_empty() {
                 log::info!(
                     "{target}: the server named ICE servers only with its answer; they are not used (no ICE restart)"
                 );
@@ -246,15 +252,37 @@ impl WhipLink {
                 signal::delete(&client, &published.location, token);
                 return Err(signal::SignalError::BadAnswer(why).describe(&target));
             }
-            Ok(published.location)
+            if let Ok(mut slot) = shared.outcome.lock() {
+                *slot = Some(Ok(published.location.clone()));
+            }
+            if discovery.trickle || published.trickle {
+                let session = trickle::Session {
+                    client: &client,
+                    location: &published.location,
+                    token,
+                    etag: published.etag.as_deref(),
+                    target: &target,
+                };
+                let patches = trickle::send(
+                    &session,
+                    &webrtc,
+                    &offer,
+                    &candidates,
+                    &shared.stop,
+                    GATHER_TIMEOUT,
+                );
+                log::debug!("{target}: {patches} trickle ICE updates sent");
+            }
+            Ok(())
         };
         let shared = Arc::clone(&self.shared);
         let spawned = std::thread::Builder::new()
             .name(format!("kaibo-whip{}", self.index))
             .spawn(move || {
-                let outcome = run();
-                if let Ok(mut slot) = shared.outcome.lock() {
-                    *slot = Some(outcome);
+                if let Err(failure) = run()
+                    && let Ok(mut slot) = shared.outcome.lock()
+                {
+                    *slot = Some(Err(failure));
                 }
             });
         if let Err(e) = spawned

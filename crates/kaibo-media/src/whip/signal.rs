@@ -3,13 +3,17 @@
 //! POST the offer (`application/sdp`, `Authorization: Bearer`) → `201 Created` with the answer
 //! and `Location`; 307/308 re-POST the offer to the new address; 503 is retried after its
 //! `Retry-After` (bounded); `Link: <…>; rel="ice-server"` headers name STUN/TURN servers;
-//! DELETE on the session's `Location` ends it. Trickle ICE (PATCH) is not used: the offer
-//! carries every candidate, gathered before it is sent.
+//! DELETE on the session's `Location` ends it. Trickle ICE: when the endpoint says it takes
+//! `application/trickle-ice-sdpfrag` PATCHes (`Accept-Patch` on OPTIONS), the offer goes out
+//! at once and the candidates follow in PATCHes (`trickle.rs`); otherwise the offer waits for
+//! gathering and carries them all.
 
 use kaibo_model::{FailureKind, Secret};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder, Response};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, LINK, LOCATION, RETRY_AFTER};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, ETAG, HeaderMap, HeaderName, IF_MATCH, LINK, LOCATION, RETRY_AFTER,
+};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -35,6 +39,33 @@ pub(crate) struct Published {
     /// The session's resource, absolute.
     pub location: String,
     pub ice_servers: Vec<IceServer>,
+    /// The session's entity tag, sent back in `If-Match` with each PATCH.
+    pub etag: Option<String>,
+    /// The session said it takes trickle ICE PATCHes.
+    pub trickle: bool,
+}
+
+/// What the endpoint tells before the offer.
+#[derive(Debug, Default)]
+pub(crate) struct Discovery {
+    pub ice_servers: Vec<IceServer>,
+    /// `Accept-Patch` names `application/trickle-ice-sdpfrag`.
+    pub trickle: bool,
+}
+
+/// RFC 5789's header (not among the `http` crate's constants).
+const ACCEPT_PATCH: HeaderName = HeaderName::from_static("accept-patch");
+
+/// The media type of trickle ICE fragments (RFC 8840).
+pub(crate) const SDPFRAG: &str = "application/trickle-ice-sdpfrag";
+
+/// Why a trickle PATCH was not taken.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PatchError {
+    /// 405, 501 or 422: the session does not do trickle ICE after all.
+    Unsupported(u16),
+    /// Anything else (412, 5xx, no answer).
+    Failed(String),
 }
 
 /// Why signalling failed. Never holds the token.
@@ -154,18 +185,50 @@ fn unreachable(e: reqwest::Error) -> SignalError {
     SignalError::Unreachable(why)
 }
 
-/// Asks the endpoint for its ICE servers before the offer (`OPTIONS`, best effort: servers
-/// that do not answer it give none).
-pub(crate) fn ice_servers_before(
-    client: &Client,
-    url: &str,
-    token: Option<&Secret>,
-) -> Vec<IceServer> {
+/// Asks the endpoint for its ICE servers and trickle support before the offer (`OPTIONS`,
+/// best effort: servers that do not answer it give none and no trickle).
+pub(crate) fn discover(client: &Client, url: &str, token: Option<&Secret>) -> Discovery {
     authorised(client.request(reqwest::Method::OPTIONS, url), token)
         .timeout(Duration::from_secs(3))
         .send()
-        .map(|r| link_ice_servers(&r))
+        .ok()
+        .filter(|r| r.status().is_success())
+        .map(|r| Discovery {
+            ice_servers: link_ice_servers(&r),
+            trickle: accepts_trickle(r.headers()),
+        })
         .unwrap_or_default()
+}
+
+fn accepts_trickle(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT_PATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(SDPFRAG))
+}
+
+/// Sends one trickle ICE fragment to the session (`If-Match` with its entity tag, or `*`).
+pub(crate) fn patch(
+    client: &Client,
+    location: &str,
+    token: Option<&Secret>,
+    etag: Option<&str>,
+    fragment: &str,
+) -> Result<(), PatchError> {
+    let response = authorised(client.patch(location), token)
+        .header(CONTENT_TYPE, SDPFRAG)
+        .header(IF_MATCH, etag.unwrap_or("*"))
+        .timeout(Duration::from_secs(3))
+        .body(fragment.to_owned())
+        .send()
+        .map_err(|e| PatchError::Failed(e.without_url().to_string()))?;
+    match response.status().as_u16() {
+        200..=299 => Ok(()),
+        code @ (405 | 422 | 501) => Err(PatchError::Unsupported(code)),
+        code => Err(PatchError::Failed(format!("HTTP {code}"))),
+    }
 }
 
 /// POSTs the offer, following 307/308 and honouring 503 `Retry-After`.
@@ -236,6 +299,12 @@ fn answer(url: &reqwest::Url, response: Response) -> Result<Published, SignalErr
     let location = resolve(url, &response)
         .ok_or_else(|| SignalError::BadAnswer("201 without a Location header".into()))?;
     let ice_servers = link_ice_servers(&response);
+    let etag = response
+        .headers()
+        .get(ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let trickle = accepts_trickle(response.headers());
     let sdp = response
         .text()
         .map_err(|e| SignalError::BadAnswer(e.without_url().to_string()))?;
@@ -248,6 +317,8 @@ fn answer(url: &reqwest::Url, response: Response) -> Result<Published, SignalErr
         answer: sdp,
         location: location.to_string(),
         ice_servers,
+        etag,
+        trickle,
     })
 }
 
@@ -340,6 +411,19 @@ mod tests {
             servers[1].credential.as_ref().map(Secret::expose),
             Some("p,ss")
         );
+    }
+
+    #[test]
+    fn accept_patch_names_trickle_among_other_types() {
+        let mut headers = HeaderMap::new();
+        assert!(!accepts_trickle(&headers));
+        headers.insert(
+            ACCEPT_PATCH,
+            "application/json, Application/Trickle-ICE-SDPFrag"
+                .parse()
+                .unwrap(),
+        );
+        assert!(accepts_trickle(&headers));
     }
 
     #[test]

@@ -92,11 +92,13 @@ fn reply(promise: &gst::Promise, what: &str) -> Result<Option<gst::Structure>, F
     Ok(Some(reply.to_owned()))
 }
 
-/// Creates the offer, sets it as local description and waits (at most `gather`) for ICE
-/// gathering to complete; returns the SDP with every gathered candidate.
+/// Creates the offer, sets it as local description and, unless the candidates will trickle,
+/// waits (at most `gather`) for ICE gathering to complete; returns the SDP with every
+/// candidate gathered by then.
 pub(crate) fn offer(
     webrtc: &gst::Element,
     gather: Duration,
+    trickle: bool,
     stop: &AtomicBool,
 ) -> Result<String, Failed> {
     let promise = gst::Promise::new();
@@ -108,7 +110,7 @@ pub(crate) fn offer(
     let promise = gst::Promise::new();
     webrtc.emit_by_name::<()>("set-local-description", &[&offer, &promise]);
     reply(&promise, "local description")?;
-    let deadline = Instant::now() + gather;
+    let deadline = Instant::now() + if trickle { Duration::ZERO } else { gather };
     while webrtc.property::<gst_webrtc::WebRTCICEGatheringState>("ice-gathering-state")
         != gst_webrtc::WebRTCICEGatheringState::Complete
         && Instant::now() < deadline
@@ -122,7 +124,7 @@ pub(crate) fn offer(
         .property::<Option<gst_webrtc::WebRTCSessionDescription>>("local-description")
         .ok_or("webrtcbin lost its local description")?;
     let sdp = local.sdp().as_text().map_err(|e| e.to_string())?;
-    if !sdp.contains("a=candidate") {
+    if !trickle && !sdp.contains("a=candidate") {
         return Err("ICE found no local address to offer".into());
     }
     Ok(sdp)
