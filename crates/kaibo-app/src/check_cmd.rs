@@ -13,9 +13,13 @@ use std::time::Duration;
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Push URL to test (a short test publish, also the uplink probe): rtmp://HOST/APP/KEY.
+    /// Push URL to test (a short test publish, also the uplink probe): rtmp://HOST/APP/KEY,
+    /// or a WebRTC ingest whip+https://HOST/PATH (a short real session; no uplink probe).
     #[arg(long = "to", value_name = "DEST")]
     pub to: Option<String>,
+    /// Bearer token for a WHIP destination (never printed or logged).
+    #[arg(long, value_name = "TOKEN")]
+    pub whip_token: Option<String>,
     /// Platform profile to judge against (default: wecom).
     #[arg(long, value_name = "ID", default_value = "wecom")]
     pub profile: String,
@@ -115,17 +119,23 @@ fn request_from(args: &CheckArgs) -> Result<CheckRequest> {
             profiles.ids().join(", ")
         )
     })?;
-    let destination = match &args.to {
-        None => None,
-        Some(url) => match OutputSpec::parse_destination(url, None)? {
-            OutputSpec::Rtmp(dest) => Some(dest),
+    let (mut destination, mut whip) = (None, None);
+    if let Some(url) = &args.to {
+        match OutputSpec::parse_destination(url, args.whip_token.as_deref())? {
+            OutputSpec::Rtmp(dest) => destination = Some(dest),
+            OutputSpec::Whip(endpoint) => whip = Some(endpoint),
             _ => {
                 return Err(anyhow!(
-                    "kaibo check tests RTMP destinations; give the platform's rtmp:// push URL (WHIP is not checked yet)"
+                    "kaibo check tests push destinations; give the platform's rtmp:// or whip+https:// URL"
                 ));
             }
-        },
-    };
+        }
+    }
+    if args.whip_token.is_some() && whip.is_none() {
+        return Err(anyhow!(
+            "--whip-token is only for WebRTC destinations; give one with --to whip+https://HOST/PATH"
+        ));
+    }
     for (flag, path) in [
         ("--script", &args.script),
         ("--lighting-image", &args.lighting_image),
@@ -147,6 +157,7 @@ fn request_from(args: &CheckArgs) -> Result<CheckRequest> {
     Ok(CheckRequest {
         lang,
         destination,
+        whip,
         profile: profile.clone(),
         download_url: args.download_url.clone(),
         scene: scene_from(args)?,

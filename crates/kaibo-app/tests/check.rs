@@ -311,3 +311,49 @@ fn the_microphone_is_heard_while_the_host_speaks() {
     assert_eq!(audio["status"], "pass", "{audio}");
     assert!(ran.stderr.contains("请说话"), "{}", ran.stderr);
 }
+
+#[test]
+fn a_whip_destination_is_checked_with_a_real_session() {
+    // The test WHIP ingest (webrtcbin): a good token opens a session with a media path and it
+    // is deleted again; a wrong token and an endpoint whose peer vanishes fail with their causes.
+    let ingest = kaibo_ingest::WhipIngest::start(Some(KEY))
+        .unwrap_or_else(|e| panic!("the test WHIP ingest: {e}"));
+    let dir = TempDir::new();
+    let url = ingest.url("/whip");
+    let good = check(&["--to", &url, "--whip-token", KEY], dir.path());
+    assert_no_key(&good);
+    let dest = item(&good, "destination");
+    assert_eq!(dest["status"], "pass", "{}", good.report);
+    assert_eq!(ingest.offers(), 1);
+    assert_eq!(ingest.deletes(), 1, "the test session was not ended");
+    // The uplink probe publishes over RTMP: no network items for a WHIP destination.
+    assert!(!good.stdout.contains("network.uplink"), "{}", good.report);
+
+    let wrong = check(&["--to", &url, "--whip-token", "not-the-token"], dir.path());
+    assert!(!wrong.stdout.contains("not-the-token") && !wrong.stderr.contains("not-the-token"));
+    let dest = item(&wrong, "destination");
+    assert_eq!(dest["status"], "fail", "{}", wrong.report);
+    assert!(
+        dest["value"]
+            .as_str()
+            .unwrap_or("")
+            .contains("rejected the token")
+            && dest["hint"]
+                .as_str()
+                .unwrap_or("")
+                .contains("rejected the stream key"),
+        "{dest}"
+    );
+    assert_eq!(wrong.code, Some(1));
+
+    let gone = check(
+        &["--to", &ingest.url("/whip/blackhole"), "--whip-token", KEY],
+        dir.path(),
+    );
+    let dest = item(&gone, "destination");
+    assert_eq!(dest["status"], "fail", "{}", gone.report);
+    assert!(
+        dest["hint"].as_str().unwrap_or("").contains("UDP"),
+        "{dest}"
+    );
+}

@@ -154,6 +154,14 @@ pub fn evaluate_destination(outcome: &DestinationOutcome, lang: Language) -> Che
                     "服务器拒绝了推流码：推流码可能已过期或正被其他设备使用，请从平台重新复制推流地址。",
                     "The server rejected the stream key: it may have expired or be in use by another encoder; copy a fresh push URL from the platform.",
                 ),
+                FailureKind::EndpointRejected => (
+                    "服务器不接受这个推流地址或格式：从平台重新复制 WHIP 地址。",
+                    "The server does not take this endpoint or format: copy the WHIP URL from the platform again.",
+                ),
+                FailureKind::IceFailed => (
+                    "服务器接受了推流，但 WebRTC 媒体通道没有打通：多半是防火墙挡住了 UDP。放行 UDP，或向平台要 TURN 服务器。",
+                    "The server took the stream but no WebRTC media path opened: UDP is likely blocked by a firewall. Allow UDP, or ask the platform for a TURN server.",
+                ),
                 FailureKind::MissingComponent => (
                     "缺少组件，无法测试推流：按提示安装后重试。",
                     "A component is missing, so the publish could not be tested: install it as the message says.",

@@ -23,3 +23,4 @@ pub use engine::{Engine, EngineEvent, Waker, init};
 pub use error::{FailureKind, MediaError};
 pub use pipeline::preview_size;
 pub use probe::{UplinkMeasure, probe_uplink};
+pub use whip::check_whip;

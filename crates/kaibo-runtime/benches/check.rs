@@ -115,6 +115,7 @@ fn main() {
     let req = CheckRequest {
         lang: Language::Zh,
         destination: Some(dest.clone()),
+        whip: None,
         video: profile.video(),
         audio_kbps: profile.audio_kbps,
         profile: profile.clone(),

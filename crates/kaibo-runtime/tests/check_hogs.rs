@@ -32,6 +32,7 @@ fn a_running_download_is_named_as_a_bandwidth_hog() {
     let req = CheckRequest {
         lang: Language::En,
         destination: None,
+        whip: None,
         video: profile.video(),
         audio_kbps: profile.audio_kbps,
         profile,

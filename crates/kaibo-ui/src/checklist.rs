@@ -225,6 +225,7 @@ impl KaiboApp {
         let req = kaibo_runtime::CheckRequest {
             lang: tr.lang(),
             destination,
+            whip: None,
             profile: profile.clone(),
             download_url: None,
             scene,

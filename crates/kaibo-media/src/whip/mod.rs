@@ -11,9 +11,12 @@
 //! ICE the offer goes out at once and the candidates follow (`trickle`). A link that fails is
 //! not retried: WHIP reconnection (a new offer after a drop) is not done yet.
 
+mod check;
 mod signal;
 mod trickle;
 mod webrtc;
+
+pub use check::check_whip;
 
 use crate::error::{FailureKind, MediaError, OutputLabel};
 use crate::rtmp_link::{Feed, LinkEvent, LinkState, forward};
@@ -410,10 +413,7 @@ impl WhipLink {
         } else {
             (
                 FailureKind::IceFailed,
-                format!(
-                    "the WHIP server {} accepted the stream but no WebRTC media path opened (ICE/DTLS failed). Likely cause: UDP is blocked by a firewall, or the network needs a TURN relay; allow UDP or ask the platform for a TURN server",
-                    self.label.target
-                ),
+                ice_failed_message(&self.label.target),
             )
         };
         self.fail(kind, secrets(&message))
@@ -479,6 +479,13 @@ impl Drop for WhipLink {
     fn drop(&mut self) {
         self.teardown();
     }
+}
+
+/// The host's sentence when the server answered but no media path opened.
+fn ice_failed_message(target: &str) -> String {
+    format!(
+        "the WHIP server {target} accepted the stream but no WebRTC media path opened (ICE/DTLS failed). Likely cause: UDP is blocked by a firewall, or the network needs a TURN relay; allow UDP or ask the platform for a TURN server"
+    )
 }
 
 /// Asks the encoder (upstream of an appsink's pad) for a keyframe with its headers.

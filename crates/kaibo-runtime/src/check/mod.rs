@@ -13,7 +13,7 @@ use kaibo_model::check::ids;
 use kaibo_model::devices::find_window;
 use kaibo_model::{
     CheckReport, Destination, Language, OverlayState, PlatformProfile, Scene, SourceKind,
-    VideoSettings,
+    VideoSettings, WhipEndpoint,
 };
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -34,6 +34,9 @@ const ENCODE_TIMEOUT: Duration = Duration::from_millis(2500);
 pub struct CheckRequest {
     pub lang: Language,
     pub destination: Option<Destination>,
+    /// A WHIP destination to test instead (a real session, ended at once): the destination
+    /// item only; the uplink probe publishes over RTMP, so no network items.
+    pub whip: Option<WhipEndpoint>,
     /// Requirements and bitrates to judge against.
     pub profile: PlatformProfile,
     /// An http:// file to time a download from, for the downlink.
@@ -100,6 +103,12 @@ pub fn run_check(req: &CheckRequest, on_item: impl Fn(&CheckItem) + Sync) -> Che
                 }
             });
         }
+        if let Some(endpoint) = &req.whip {
+            let emit = &emit;
+            spawn(s, "kaibo-check-whip", move || {
+                emit(whip_item(endpoint, lang))
+            });
+        }
         let emit_ref = &emit;
         spawn(s, "kaibo-check-hogs", move || {
             let stream_kbps = req.video.bitrate_kbps + req.audio_kbps;
@@ -139,6 +148,22 @@ fn spawn<'scope, 'env>(
     {
         log::warn!("could not start {name}: {e}");
     }
+}
+
+/// How long the WHIP test may take for ICE and DTLS once the server answered.
+const WHIP_CONNECT: Duration = Duration::from_secs(5);
+
+fn whip_item(endpoint: &WhipEndpoint, lang: Language) -> CheckItem {
+    let target = endpoint.redacted();
+    let outcome = match kaibo_media::check_whip(endpoint, WHIP_CONNECT) {
+        Ok(()) => DestinationOutcome::Accepted { target },
+        Err(e) => DestinationOutcome::Failed {
+            target,
+            kind: e.kind(),
+            message: e.to_string(),
+        },
+    };
+    kaibo_check::evaluate_destination(&outcome, lang)
 }
 
 fn network_items(
