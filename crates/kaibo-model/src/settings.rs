@@ -52,6 +52,8 @@ pub struct AppSettings {
     pub recording_folder: Option<PathBuf>,
     pub transition: TransitionKind,
     pub fade_ms: u32,
+    /// The show script (UTF-8 text) the checklist scans for prohibited and regulated terms.
+    pub script: Option<PathBuf>,
 }
 
 impl Default for AppSettings {
@@ -65,6 +67,7 @@ impl Default for AppSettings {
             recording_folder: None,
             transition: TransitionKind::Fade,
             fade_ms: crate::Transition::DEFAULT_FADE_MS,
+            script: None,
         }
     }
 }

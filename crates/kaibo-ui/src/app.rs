@@ -169,6 +169,10 @@ impl KaiboApp {
         &self.collection
     }
 
+    pub fn settings(&self) -> &kaibo_model::AppSettings {
+        &self.settings
+    }
+
     pub fn active_scene(&self) -> usize {
         self.active
     }

@@ -60,6 +60,8 @@ pub(crate) struct Checklist {
     pub(crate) confirm: bool,
     /// The run left the destination out (the stream was on air).
     skipped_destination: bool,
+    /// The show script's path as typed (saved in the settings when it names a file).
+    script_text: Option<String>,
 }
 
 /// What Go Live does, given the checklist.
@@ -222,6 +224,23 @@ impl KaiboApp {
                 .iter()
                 .any(|x| matches!(x.input, SourceKind::Mic { .. }))
         });
+        let script = self.settings.script.clone().filter(|p| {
+            let there = p.is_file();
+            if !there {
+                log::warn!("the show script {} is not there", p.display());
+            }
+            there
+        });
+        if script.is_none() && self.settings.script.is_some() {
+            self.notify(
+                Level::Warn,
+                tr.t(
+                    "The show script set in the checklist was not found; it is not scanned",
+                    "开播检查中设置的直播脚本找不到，本次不检查脚本",
+                ),
+            );
+        }
+        let overlay = self.interactions.overlay();
         let req = kaibo_runtime::CheckRequest {
             lang: tr.lang(),
             destination,
@@ -231,8 +250,8 @@ impl KaiboApp {
             scene,
             video: self.settings.video,
             audio_kbps: crate::app::AUDIO_KBPS,
-            script: None,
-            overlay: Default::default(),
+            script,
+            overlay,
             lighting_image: None,
             audio_file: None,
             listen: LISTEN,
@@ -379,6 +398,14 @@ impl KaiboApp {
         let mut open = true;
         let mut run_again = false;
         let mut stay_off = false;
+        let mut script_text = self.checklist.script_text.take().unwrap_or_else(|| {
+            self.settings
+                .script
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        });
+        let mut script_done = false;
         let c = &self.checklist;
         egui::Window::new(tr.t("Checklist", "开播检查"))
             .id(egui::Id::unique("checklist-window"))
@@ -449,11 +476,25 @@ impl KaiboApp {
                         }
                     });
                 ui.separator();
+                ui.horizontal(|ui| {
+                    let label = ui.label(tr.t("Show script", "直播脚本"));
+                    let edit = egui::TextEdit::singleline(&mut script_text)
+                        .hint_text(tr.t(
+                            "a text file to scan for banned words (optional)",
+                            "用于检查违禁词的文本文件（可选）",
+                        ))
+                        .desired_width(320.0);
+                    script_done = ui.add(edit).labelled_by(label.id).lost_focus();
+                });
                 let again = egui::Button::new(tr.t("Run again", "重新检查"));
                 if ui.add_enabled(c.run.is_none(), again).clicked() {
                     run_again = true;
                 }
             });
+        if script_done {
+            self.set_script(&script_text);
+        }
+        self.checklist.script_text = Some(script_text);
         if run_again {
             self.start_check();
         }
@@ -464,6 +505,25 @@ impl KaiboApp {
         if !open {
             self.checklist.open = false;
         }
+    }
+
+    /// Takes the show script's path as typed: saved in the settings (empty: none).
+    fn set_script(&mut self, text: &str) {
+        let path = Some(text.trim())
+            .filter(|t| !t.is_empty())
+            .map(std::path::PathBuf::from);
+        if path == self.settings.script {
+            return;
+        }
+        if let Some(p) = path.as_ref().filter(|p| !p.is_file()) {
+            let tr = self.tr();
+            self.notify(
+                Level::Warn,
+                format!("{} {}", tr.t("No such file:", "找不到文件："), p.display()),
+            );
+        }
+        self.settings.script = path;
+        self.save_settings();
     }
 
     /// "Some checks failed. Go live anyway?"

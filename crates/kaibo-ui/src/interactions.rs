@@ -191,6 +191,16 @@ pub(crate) struct Interactions {
     lower_subtitle: String,
 }
 
+impl Interactions {
+    /// What the program shows, as last fetched from the hub (empty without a hub).
+    pub(crate) fn overlay(&self) -> OverlayState {
+        self.snapshot
+            .as_ref()
+            .map(|s| s.overlay.clone())
+            .unwrap_or_default()
+    }
+}
+
 impl Default for Interactions {
     fn default() -> Self {
         Self {

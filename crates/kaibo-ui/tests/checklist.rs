@@ -248,3 +248,53 @@ fn a_failing_check_asks_before_going_live() {
     );
     step_until(&mut h, 30, "the stream to start", |a| a.is_live());
 }
+
+#[test]
+fn the_show_script_typed_in_the_checklist_is_scanned_and_kept() {
+    let dir = TempDir::new();
+    let script = dir.path().join("script.txt");
+    std::fs::write(&script, "欢迎来到直播间。\n这是全网最低价，国家级品质！\n").expect("write");
+    let mut h = window(&dir, "", None);
+    step_until(&mut h, 30, "the preview", |a| a.preview_frames() > 0);
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Checklist")
+        .click();
+    h.run_steps(2);
+    step_until(&mut h, CHECK_LIMIT_S, "the first run", |a| {
+        !a.check_running()
+    });
+    h.run_steps(2);
+    // Without a script the wording item has nothing to object to.
+    assert_ne!(
+        assert_row(&h, "compliance", "Wording (compliance)"),
+        CheckStatus::Fail
+    );
+
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Show script")
+        .click();
+    h.run_steps(1);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Show script")
+        .type_text(script.to_str().expect("utf-8"));
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().settings().script.as_deref(),
+        Some(script.as_path())
+    );
+    h.get_by_label("Run again").click();
+    h.run_steps(2);
+    step_until(&mut h, CHECK_LIMIT_S, "the run with the script", |a| {
+        !a.check_running()
+    });
+    h.run_steps(2);
+    let report = h.state().check_report().expect("a report").clone();
+    let compliance = report.item("compliance").expect("a compliance item");
+    assert_eq!(compliance.status, CheckStatus::Fail, "{compliance:?}");
+    let text = format!("{} {}", compliance.value, compliance.details.join(" "));
+    assert!(text.contains("最") && text.contains("2:"), "{compliance:?}");
+    // Kept for the next start.
+    let saved = Store::at(dir.path().join("config"), false)
+        .load_settings()
+        .expect("settings")
+        .expect("saved");
+    assert_eq!(saved.script.as_deref(), Some(script.as_path()));
+}
