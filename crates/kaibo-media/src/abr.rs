@@ -7,11 +7,12 @@
 //! the target drops at once to 75 % of the best rate delivered while saturated, never below the
 //! floor. After a second without congestion it climbs back 25 % a second up to what the link
 //! was seen to carry (the ceiling). Above the ceiling it only *probes*: after the link has been
-//! calm for a hold time (3 s, doubled after every failed probe up to 30 s) it steps up and
-//! watches; if the backlog grows within 1.5 s the step is taken back at once, otherwise the step
-//! becomes the new ceiling and the next, larger probe follows (+10, +25, +50, then +100 %,
-//! like TCP's slow start). So a link that stays narrow is only nudged, rarely, and one that widened
-//! is found again within seconds.
+//! calm for a hold time (3 s, 4 s after a failed probe) it steps up and
+//! watches; if the backlog grows within 1 s the step is taken back at once, otherwise the step
+//! becomes the new ceiling and the next, larger probe follows (+10, +50, then +100 %,
+//! like TCP's slow start); a step whose backlog creeps up is watched until it fails. So a link
+//! that stays narrow is only nudged (a +10 % step every 5 s or so, taken back before 0.1 s
+//! of queue), and one that widened is found again within 10 s.
 //! Dropping frames stays the last resort (the links skip to the next keyframe beyond 2 s).
 
 use std::collections::VecDeque;
@@ -33,11 +34,14 @@ const CUT_COOLDOWN: Duration = Duration::from_secs(1);
 const DELIVERED_WINDOW: Duration = Duration::from_secs(2);
 /// Calm time before the first probe above the ceiling; doubled after each failed probe.
 const HOLD: Duration = Duration::from_secs(3);
-const MAX_HOLD: Duration = Duration::from_secs(30);
+/// At most this long between probes of a link that stays narrow: a failed +10 % probe costs
+/// at most 0.1 s of queue, and a link that widened is found within this plus three probes
+/// (the network issue asks for 10 s).
+const MAX_HOLD: Duration = Duration::from_secs(4);
 /// Probe sizes: each probe that holds lets the next one be larger.
-const PROBE_STEPS: [f64; 4] = [1.10, 1.25, 1.5, 2.0];
+const PROBE_STEPS: [f64; 3] = [1.10, 1.5, 2.0];
 /// How long a probe is watched, and the backlog growth (seconds of stream) that fails it.
-const PROBE_WINDOW: Duration = Duration::from_millis(1500);
+const PROBE_WINDOW: Duration = Duration::from_millis(1000);
 const PROBE_GROWTH_S: f64 = 0.1;
 /// A probe holds only with the backlog within this of where it started; it is watched at most
 /// this long.
@@ -185,6 +189,17 @@ impl Abr {
             if cooling || draining {
                 return None;
             }
+            if let Some(probe) = self.probe.take() {
+                // A probe pushed the link into congestion (a large step): back to the rate it
+                // started from, which the link carried, rather than a cut below it.
+                self.fail_probe();
+                self.target_kbps = probe.from_kbps;
+                self.ceiling = Some(probe.from_kbps);
+                self.last_cut = Some(now);
+                self.last_step = Some(now);
+                self.backlog_at_cut = backlog_bytes;
+                return Some(probe.from_kbps);
+            }
             let fits = (capacity_kbps * CUT_TO - f64::from(self.audio_kbps)).max(0.0) as u32;
             let by_capacity = fits.clamp(self.floor_kbps, self.configured_kbps);
             // The queue keeps growing although the target should fit: the link carries less
@@ -195,9 +210,6 @@ impl Abr {
                 ((f64::from(self.target_kbps) * FALLBACK_CUT) as u32).max(self.floor_kbps)
             };
             if new < self.target_kbps {
-                if self.probe.take().is_some() {
-                    self.fail_probe();
-                }
                 self.target_kbps = new;
                 self.last_cut = Some(now);
                 let carried = (capacity_kbps * 0.9 - f64::from(self.audio_kbps)).max(0.0) as u32;
@@ -346,6 +358,27 @@ mod tests {
     }
 
     #[test]
+    fn a_probe_that_congests_the_link_goes_back_to_where_it_started() {
+        let t0 = Instant::now();
+        let mut abr = Abr::new(2500, 300, 128);
+        abr.target_kbps = 1200;
+        abr.ceiling = Some(1200);
+        abr.probe = Some(Probe {
+            from_kbps: 1200,
+            at: t0,
+            backlog_s: 0.0,
+        });
+        abr.target_kbps = 1800;
+        // A quarter second later the queue is past congestion: the step is taken back, not
+        // cut below what the link carried before it.
+        let back = abr.update(t0 + Duration::from_millis(250), &sig(90_000, 1400.0));
+        assert_eq!(back, Some(1200));
+        assert_eq!(abr.ceiling, Some(1200));
+        assert!(abr.probe.is_none());
+        assert_eq!(abr.hold, MAX_HOLD.min(HOLD * 2));
+    }
+
+    #[test]
     fn never_below_the_floor() {
         let mut abr = Abr::new(2500, 300, 128);
         assert_eq!(
@@ -395,7 +428,7 @@ mod tests {
     }
 
     #[test]
-    fn a_link_that_stays_narrow_is_probed_ever_more_rarely() {
+    fn a_link_that_stays_narrow_is_only_nudged_and_a_widened_one_found_fast() {
         let t0 = Instant::now();
         let mut abr = Abr::new(2500, 300, 128);
         let mut link = Link {
@@ -403,7 +436,7 @@ mod tests {
             backlog_bytes: 0.0,
         };
         let mut over = Vec::new();
-        let mut probes = 0;
+        let (mut probes, mut peak) = (0, 0.0f64);
         for i in 1..=(180 * 4) {
             let now = t0 + Duration::from_millis(250 * i);
             let before = abr.target_kbps();
@@ -422,18 +455,27 @@ mod tests {
             if i > 40 && sent > 1500 {
                 over.push(i);
             }
+            if i > 40 {
+                peak = peak.max(abr.backlog_s());
+            }
         }
-        // Holds of 3, 6, 12, 24 and then 30 s between failed probes, which are short: over
-        // the link at most 8 % of the time.
-        assert!((4..=10).contains(&probes), "{probes} probes");
+        // Holds of 3 and then 4 s between failed probes. A step barely past the link is
+        // watched until its queue has grown by 0.1 s, so the stream is a little over the link
+        // for a while (at most a quarter of the time here), but the queue it leaves stays
+        // small and never counts as congestion (asserted above).
+        assert!((10..=40).contains(&probes), "{probes} probes");
         assert!(
-            over.len() * 100 <= 170 * 4 * 8,
+            over.len() * 100 <= 170 * 4 * 25,
             "over the link {} of 680",
             over.len()
         );
+        assert!(
+            peak <= CALM_S + PROBE_GROWTH_S + 0.05,
+            "peak queue {peak:.2} s"
+        );
         assert!(abr.backlog_s() < CONGESTED_S, "{}", abr.backlog_s());
 
-        // The link widens: found again within the longest hold and a few growing probes.
+        // The link widens: found again within the longest hold and three growing probes.
         link.capacity_kbps = 6000.0;
         let widened = t0 + Duration::from_secs(180);
         let mut reached = None;
@@ -446,7 +488,7 @@ mod tests {
             }
         }
         let reached = reached.expect("climbs back to the configured rate");
-        assert!(reached <= MAX_HOLD + Duration::from_secs(10), "{reached:?}");
+        assert!(reached <= MAX_HOLD + Duration::from_secs(4), "{reached:?}");
     }
 
     #[test]

@@ -14,6 +14,18 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a stop may wait for the end of stream to reach every output.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
+/// A debug hook for `cargo xtask bench abr`: stats every N ms (250 to 1000) instead of every
+/// second, so the benchmark times the controller to a quarter second.
+const STATS_ENV: &str = "KAIBO_DEBUG_STATS_MS";
+
+fn stats_interval() -> Duration {
+    std::env::var(STATS_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(STATS_INTERVAL, |ms| {
+            Duration::from_millis(ms.clamp(250, 1000))
+        })
+}
 
 /// A running session: send commands, read events; `Event::Ended` is always the last.
 pub struct LiveHandle {
@@ -164,7 +176,8 @@ fn run(
     let _ = events.send(Event::State(SessionState::Starting));
     let mut fail = engine.start().err();
     let mut last_state = engine.state();
-    let mut next_stats = Instant::now() + STATS_INTERVAL;
+    let every = stats_interval();
+    let mut next_stats = Instant::now() + every;
     let mut start_checked = false;
     let mut ended = false;
     while fail.is_none() {
@@ -248,7 +261,7 @@ fn run(
             break;
         }
         if Instant::now() >= next_stats {
-            next_stats += STATS_INTERVAL;
+            next_stats += every;
             let snapshot = engine.snapshot();
             if snapshot.state != last_state {
                 last_state = snapshot.state;

@@ -56,7 +56,7 @@ impl Engine {
         let bytes = c.video_bytes.load(Ordering::Relaxed);
         let (then, f0, b0) = self.last_sample;
         let dt = then.elapsed().as_secs_f64();
-        if dt >= 0.25 {
+        if dt >= 0.2 {
             self.rates = (
                 (frames - f0) as f64 / dt,
                 (bytes - b0) as f64 * 8.0 / 1000.0 / dt,
