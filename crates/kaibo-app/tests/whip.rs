@@ -14,6 +14,23 @@ fn ingest(token: &str) -> WhipIngest {
     WhipIngest::start(Some(token)).unwrap_or_else(|e| panic!("the test WHIP ingest: {e}"))
 }
 
+/// `kaibo live --source test --to URL --whip-token TOKEN --duration SECONDS EXTRA…`.
+fn push(url: &str, seconds: &str, extra: &[&str], log: &Path) -> Ran {
+    let mut args = vec![
+        "live",
+        "--source",
+        "test",
+        "--to",
+        url,
+        "--whip-token",
+        TOKEN,
+        "--duration",
+        seconds,
+    ];
+    args.extend_from_slice(extra);
+    run(&args, None, log)
+}
+
 /// Panics when the token shows anywhere kaibo wrote.
 fn assert_token_hidden(ran: &Ran, log: &Path, token: &str) {
     let log_text = std::fs::read_to_string(log).unwrap_or_default();
@@ -32,22 +49,7 @@ fn whip_push_of_10_s_at_720p30_is_decoded_by_the_ingest_and_deleted_at_the_end()
     let dir = TempDir::new();
     let log = dir.path().join("k.log");
     let url = ingest.url("/whip");
-    let ran = run(
-        &[
-            "live",
-            "--source",
-            "test",
-            "--to",
-            &url,
-            "--whip-token",
-            TOKEN,
-            "--duration",
-            "10",
-            "--json",
-        ],
-        None,
-        &log,
-    );
+    let ran = push(&url, "10", &["--json"], &log);
     ran.assert_ok();
     let frames = ingest.video_frames();
     assert!(
@@ -137,21 +139,7 @@ fn wrong_endpoint_and_unreachable_server_are_named() {
     let ingest = ingest(TOKEN);
     let dir = TempDir::new();
     let log = dir.path().join("k.log");
-    let missing = run(
-        &[
-            "live",
-            "--source",
-            "test",
-            "--to",
-            &ingest.url("/no-such-endpoint"),
-            "--whip-token",
-            TOKEN,
-            "--duration",
-            "4",
-        ],
-        None,
-        &log,
-    );
+    let missing = push(&ingest.url("/no-such-endpoint"), "4", &[], &log);
     assert_eq!(missing.code, Some(1), "{}", missing.stderr);
     assert!(
         missing.last_line().contains("does not exist (HTTP 404)"),
@@ -187,21 +175,7 @@ fn whip_waits_out_a_busy_server_and_follows_its_redirect() {
     let ingest = ingest(TOKEN);
     let dir = TempDir::new();
     let log = dir.path().join("k.log");
-    let ran = run(
-        &[
-            "live",
-            "--source",
-            "test",
-            "--to",
-            &ingest.url("/whip/busy"),
-            "--whip-token",
-            TOKEN,
-            "--duration",
-            "5",
-        ],
-        None,
-        &log,
-    );
+    let ran = push(&ingest.url("/whip/busy"), "5", &[], &log);
     ran.assert_ok();
     assert_eq!(ingest.offers(), 1);
     assert!(ingest.video_frames() >= 60, "{}", ingest.video_frames());
@@ -222,21 +196,7 @@ fn turn_relay_candidates_go_in_the_offer_or_trickle_in_patches() {
         ingest.set_link(&turn.link_header());
         let dir = TempDir::new();
         let log = dir.path().join("k.log");
-        let ran = run(
-            &[
-                "live",
-                "--source",
-                "test",
-                "--to",
-                &ingest.url(path),
-                "--whip-token",
-                TOKEN,
-                "--duration",
-                "4",
-            ],
-            None,
-            &log,
-        );
+        let ran = push(&ingest.url(path), "4", &[], &log);
         ran.assert_ok();
         let frames = ingest.video_frames();
         assert!(
@@ -339,21 +299,7 @@ fn no_webrtc_media_path_names_ice_and_its_likely_causes() {
     let ingest = ingest(TOKEN);
     let dir = TempDir::new();
     let log = dir.path().join("k.log");
-    let ran = run(
-        &[
-            "live",
-            "--source",
-            "test",
-            "--to",
-            &ingest.url("/whip/blackhole"),
-            "--whip-token",
-            TOKEN,
-            "--duration",
-            "12",
-        ],
-        None,
-        &log,
-    );
+    let ran = push(&ingest.url("/whip/blackhole"), "12", &[], &log);
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
     let line = ran.last_line();
     assert!(

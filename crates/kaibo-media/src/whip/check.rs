@@ -58,13 +58,7 @@ pub fn check_whip(endpoint: &WhipEndpoint, timeout: Duration) -> Result<(), Medi
             webrtc::answer(&webrtc, &published.answer)
                 .map_err(|why| fail(signal::SignalError::BadAnswer(why).describe(&target)))?;
             if discovery.trickle || published.trickle {
-                let session = trickle::Session {
-                    client: &client,
-                    location: &published.location,
-                    token,
-                    etag: published.etag.as_deref(),
-                    target: &target,
-                };
+                let session = trickle::Session::of(&client, &published, token, &target);
                 trickle::send(&session, &webrtc, &offer, &candidates, &stop, timeout);
             }
             connected(&webrtc, timeout)

@@ -259,13 +259,7 @@ impl WhipLink {
                 *slot = Some(Ok(published.location.clone()));
             }
             if discovery.trickle || published.trickle {
-                let session = trickle::Session {
-                    client: &client,
-                    location: &published.location,
-                    token,
-                    etag: published.etag.as_deref(),
-                    target: &target,
-                };
+                let session = trickle::Session::of(&client, &published, token, &target);
                 let patches = trickle::send(
                     &session,
                     &webrtc,

@@ -149,6 +149,24 @@ pub(crate) struct Session<'a> {
     pub target: &'a str,
 }
 
+impl<'a> Session<'a> {
+    /// The session a successful POST created.
+    pub fn of(
+        client: &'a Client,
+        published: &'a signal::Published,
+        token: Option<&'a Secret>,
+        target: &'a str,
+    ) -> Self {
+        Self {
+            client,
+            location: &published.location,
+            token,
+            etag: published.etag.as_deref(),
+            target,
+        }
+    }
+}
+
 /// PATCHes the candidates found after the offer until gathering completes or `deadline`
 /// passes (the last PATCH says `a=end-of-candidates`), or the link stops. Returns the
 /// PATCHes taken.
