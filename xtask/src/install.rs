@@ -68,6 +68,8 @@ const TEST: &[&str] = &[
     "curl",
     // WebRTC: a TURN server for relay candidates (trickled or in the offer).
     "coturn",
+    // A self-signed certificate for nginx's HTTPS downloads (the downlink over https://).
+    "openssl",
 ];
 
 /// Folders with a package-lock.json whose npm packages the tests need (`npm ci` there).

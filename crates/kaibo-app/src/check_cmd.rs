@@ -23,7 +23,7 @@ pub struct CheckArgs {
     /// Platform profile to judge against (default: wecom).
     #[arg(long, value_name = "ID", default_value = "wecom")]
     pub profile: String,
-    /// Measure the downlink by downloading from this http:// URL for 3 s (a large file).
+    /// Measure the downlink by downloading from this http:// or https:// URL for 3 s (a large file).
     #[arg(long, value_name = "URL")]
     pub download_url: Option<String>,
     /// Scene collection whose sources to check (TOML, `version = 1`).

@@ -76,7 +76,7 @@ pub struct ProbeArgs {
     /// Platform profile whose requirement to judge against (default: wecom).
     #[arg(long, value_name = "ID", default_value = "wecom")]
     pub profile: String,
-    /// Measure the downlink by downloading from this http:// URL for 3 s (a large file).
+    /// Measure the downlink by downloading from this http:// or https:// URL for 3 s (a large file).
     #[arg(long, value_name = "URL")]
     pub download_url: Option<String>,
     /// Print the report as JSON on stdout.

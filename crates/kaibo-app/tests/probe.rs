@@ -105,3 +105,56 @@ fn probe_measures_the_downlink_and_the_worse_direction_decides() {
     assert_eq!(wide["verdict"], "pass", "{wide}");
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn the_downlink_is_measured_over_https_and_an_untrusted_certificate_is_named() {
+    let link = ShapedLink::new(6000);
+    link.shape_down(3000);
+    let nginx = Nginx::start_behind(&link);
+    let url = nginx.https_file_url("probe.bin", 8 * 1024 * 1024);
+    let dl = nginx.url("live", "dl");
+    // Trusting the server's self-signed certificate (OpenSSL reads SSL_CERT_FILE).
+    let out = common::kaibo()
+        .args([
+            "probe",
+            "--profile",
+            "wecom",
+            "--json",
+            "--download-url",
+            &url,
+            "--to",
+            &dl,
+        ])
+        .env("SSL_CERT_FILE", nginx.certificate())
+        .output()
+        .expect("kaibo runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let down = report["downlink_kbps"].as_f64().unwrap_or(0.0);
+    let expected = 3000.0 * GOODPUT_SHARE;
+    assert!(
+        (down - expected).abs() / expected <= 0.15,
+        "downlink {down} kbps over HTTPS through a 3000 kbit/s link: {report}"
+    );
+    // With the system's certificates only, the host is told what is wrong.
+    let out = common::kaibo()
+        .args([
+            "probe",
+            "--profile",
+            "wecom",
+            "--json",
+            "--download-url",
+            &url,
+            "--to",
+            &dl,
+        ])
+        .output()
+        .expect("kaibo runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("certificate is not trusted"), "{stderr}");
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 /// Why the downlink could not be measured.
 #[derive(Debug, thiserror::Error)]
 pub enum DownlinkError {
-    #[error("the download URL must start with http:// (got \"{0}\")")]
+    #[error("the download URL must start with http:// or https:// (got \"{0}\")")]
     Scheme(String),
     #[error("could not download from {url}: {reason}. Check the URL and the network")]
     Request { url: String, reason: String },
@@ -17,18 +17,22 @@ pub enum DownlinkError {
 /// Downloads from `url` for at most `duration` and returns the rate after the first half
 /// second (connection set-up and TCP slow start), in kbit/s.
 pub fn measure_downlink(url: &str, duration: Duration) -> Result<f64, DownlinkError> {
-    if !url.starts_with("http://") {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(DownlinkError::Scheme(url.chars().take(40).collect()));
     }
     let fail = |e: &dyn std::fmt::Display| DownlinkError::Request {
         url: url.to_owned(),
         reason: e.to_string(),
     };
+    let request_failed = |e: reqwest::Error| DownlinkError::Request {
+        url: url.to_owned(),
+        reason: why(&e),
+    };
     let client = reqwest::blocking::Client::builder()
         .timeout(duration + Duration::from_secs(5))
         .build()
         .map_err(|e| fail(&e))?;
-    let mut response = client.get(url).send().map_err(|e| fail(&e))?;
+    let mut response = client.get(url).send().map_err(request_failed)?;
     if !response.status().is_success() {
         return Err(fail(&format!("the server answered {}", response.status())));
     }
@@ -61,4 +65,25 @@ pub fn measure_downlink(url: &str, duration: Duration) -> Result<f64, DownlinkEr
         });
     }
     Ok(counted as f64 * 8.0 / 1000.0 / seconds)
+}
+
+/// What went wrong with a request, in words: reqwest's own text says only that sending failed;
+/// the cause is further down its chain (a refused connection, an untrusted certificate).
+fn why(e: &reqwest::Error) -> String {
+    let mut chain = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        chain.push(s.to_string());
+        source = s.source();
+    }
+    let all = chain.join(": ").to_ascii_lowercase();
+    if all.contains("certificate") {
+        "the server's TLS certificate is not trusted by this machine (self-signed, expired or for another name)".into()
+    } else if all.contains("refused") {
+        "connection refused".into()
+    } else if e.is_timeout() {
+        "no answer in time".into()
+    } else {
+        chain.last().cloned().unwrap_or_else(|| e.to_string())
+    }
 }

@@ -25,6 +25,8 @@ pub struct Nginx {
     netns: Option<String>,
     rtmp_port: u16,
     http_port: u16,
+    /// HTTPS with a self-signed certificate for `listen_ip` ([`Nginx::certificate`]).
+    https_port: u16,
     dir: TempDir,
 }
 
@@ -66,13 +68,21 @@ impl Nginx {
             netns: netns.map(str::to_owned),
             rtmp_port: 0,
             http_port: 0,
+            https_port: 0,
             dir,
         };
+        server.make_certificate();
         for attempt in 1..=ATTEMPTS {
             server.rtmp_port = free_port();
             server.http_port = loop {
                 let p = free_port();
                 if p != server.rtmp_port {
+                    break p;
+                }
+            };
+            server.https_port = loop {
+                let p = free_port();
+                if p != server.rtmp_port && p != server.http_port {
                     break p;
                 }
             };
@@ -188,7 +198,12 @@ impl Nginx {
         } else {
             ""
         };
-        let (ip, rtmp, http) = (&self.listen_ip, self.rtmp_port, self.http_port);
+        let (ip, rtmp, http, https) = (
+            &self.listen_ip,
+            self.rtmp_port,
+            self.http_port,
+            self.https_port,
+        );
         format!(
             r#"load_module {RTMP_MODULE};
 daemon off;
@@ -228,6 +243,12 @@ http {{
         location /deny {{ return 403; }}
         location /files/ {{ alias {dir}/files/; }}
     }}
+    server {{
+        listen {ip}:{https} ssl;
+        ssl_certificate {dir}/cert.pem;
+        ssl_certificate_key {dir}/key.pem;
+        location /files/ {{ alias {dir}/files/; }}
+    }}
 }}
 "#
         )
@@ -251,6 +272,43 @@ http {{
     /// The nginx master process id (None once stopped).
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
+    }
+
+    /// A self-signed certificate (and key) for `listen_ip`, for the HTTPS server.
+    fn make_certificate(&self) {
+        let openssl = require_tool("openssl", "openssl");
+        let dir = self.dir.path();
+        let ok = std::process::Command::new(openssl)
+            .args(["req", "-x509", "-nodes", "-days", "2", "-newkey", "ec"])
+            .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-subj"])
+            .arg(format!("/CN={}", self.listen_ip))
+            .arg("-addext")
+            .arg(format!("subjectAltName=IP:{}", self.listen_ip))
+            .arg("-keyout")
+            .arg(dir.join("key.pem"))
+            .arg("-out")
+            .arg(dir.join("cert.pem"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "openssl could not make a test certificate");
+    }
+
+    /// The HTTPS server's certificate (PEM): trusted by a client run with
+    /// `SSL_CERT_FILE` set to it.
+    pub fn certificate(&self) -> PathBuf {
+        self.dir.path().join("cert.pem")
+    }
+
+    /// Like [`Nginx::file_url`], over HTTPS.
+    pub fn https_file_url(&self, name: &str, bytes: usize) -> String {
+        let http = self.file_url(name, bytes);
+        let path = http.split_once("/files/").map_or("", |(_, p)| p).to_owned();
+        format!(
+            "https://{}:{}/files/{path}",
+            self.listen_ip, self.https_port
+        )
     }
 
     /// Serves a file of `bytes` bytes over HTTP (a download to measure a downlink with).
