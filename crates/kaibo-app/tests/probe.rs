@@ -113,21 +113,21 @@ fn the_downlink_is_measured_over_https_and_an_untrusted_certificate_is_named() {
     let nginx = Nginx::start_behind(&link);
     let url = nginx.https_file_url("probe.bin", 8 * 1024 * 1024);
     let dl = nginx.url("live", "dl");
-    // Trusting the server's self-signed certificate (OpenSSL reads SSL_CERT_FILE).
-    let out = common::kaibo()
-        .args([
-            "probe",
-            "--profile",
-            "wecom",
-            "--json",
+    let probe = |trust: Option<&std::path::Path>| {
+        let mut c = common::kaibo();
+        c.args(["probe", "--profile", "wecom", "--json"]).args([
             "--download-url",
             &url,
             "--to",
             &dl,
-        ])
-        .env("SSL_CERT_FILE", nginx.certificate())
-        .output()
-        .expect("kaibo runs");
+        ]);
+        // OpenSSL reads the certificates to trust from SSL_CERT_FILE.
+        if let Some(cert) = trust {
+            c.env("SSL_CERT_FILE", cert);
+        }
+        c.output().expect("kaibo runs")
+    };
+    let out = probe(Some(&nginx.certificate()));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "no JSON report ({e}): {}",
@@ -141,19 +141,7 @@ fn the_downlink_is_measured_over_https_and_an_untrusted_certificate_is_named() {
         "downlink {down} kbps over HTTPS through a 3000 kbit/s link: {report}"
     );
     // With the system's certificates only, the host is told what is wrong.
-    let out = common::kaibo()
-        .args([
-            "probe",
-            "--profile",
-            "wecom",
-            "--json",
-            "--download-url",
-            &url,
-            "--to",
-            &dl,
-        ])
-        .output()
-        .expect("kaibo runs");
+    let out = probe(None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("certificate is not trusted"), "{stderr}");
