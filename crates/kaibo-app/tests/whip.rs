@@ -309,3 +309,42 @@ fn no_webrtc_media_path_names_ice_and_its_likely_causes() {
     );
     assert_eq!(ingest.offers(), 1);
 }
+
+#[test]
+fn a_whip_server_that_vanishes_is_noticed_and_offered_again() {
+    // The ingest streams for 20 s (longer than the silence that counts as gone: a healthy
+    // server is never taken for a vanished one), then drops every session without a word, as
+    // a crashed server would. Kaibo notices the silence, posts a new offer, streams again.
+    let ingest = std::sync::Arc::new(ingest(TOKEN));
+    let dir = TempDir::new();
+    let log = dir.path().join("k.log");
+    let url = ingest.url("/whip");
+    let pusher = std::thread::spawn(move || push(&url, "45", &["--json"], &log));
+    let started = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_secs(20));
+    assert_eq!(ingest.offers(), 1, "a healthy server was offered again");
+    let before = ingest.video_frames();
+    assert!(before >= 300, "only {before} frames in 20 s");
+    ingest.drop_sessions();
+    let ran = pusher.join().expect("the push thread");
+    ran.assert_ok();
+    assert_eq!(
+        ingest.offers(),
+        2,
+        "no new offer after the server vanished\n{}",
+        ran.stderr
+    );
+    let after = ingest.video_frames() - before;
+    assert!(
+        after >= 60,
+        "only {after} frames after the new offer ({:?} in all)\n{}",
+        started.elapsed(),
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("stopped answering"), "{}", ran.stderr);
+    let summary = ran.json();
+    assert!(
+        summary["outputs"][0]["reconnects"].as_u64().unwrap_or(0) >= 1,
+        "{summary}"
+    );
+}

@@ -174,6 +174,15 @@ impl WhipIngest {
         self.state.deletes.load(Ordering::SeqCst)
     }
 
+    /// Ends every session at once without the client asking (the server went away).
+    pub fn drop_sessions(&self) {
+        if let Ok(mut sessions) = self.state.sessions.lock() {
+            for (_, p) in sessions.drain() {
+                let _ = p.set_state(gst::State::Null);
+            }
+        }
+    }
+
     /// Trickle ICE PATCHes taken, the candidates they carried, and whether one said
     /// `a=end-of-candidates`.
     pub fn trickle(&self) -> (u64, u64, bool) {

@@ -417,17 +417,7 @@ impl RtmpLink {
     fn schedule_retry(&mut self) -> f64 {
         self.attempt += 1;
         let lost_at = *self.lost_at.get_or_insert_with(Instant::now);
-        let base =
-            FIRST_RETRY.as_secs_f64() * 1.5f64.powi(self.attempt.saturating_sub(1).min(20) as i32);
-        // A young outage is retried often, so a server back after a few seconds gets the
-        // stream again within about a second; a long one backs off to MAX_RETRY.
-        let ceiling = if lost_at.elapsed() < SHORT_OUTAGE {
-            SHORT_OUTAGE_RETRY
-        } else {
-            MAX_RETRY
-        };
-        let capped = base.min(ceiling.as_secs_f64());
-        let in_s = capped * (0.9 + 0.2 * jitter());
+        let in_s = retry_in(self.attempt, lost_at);
         self.retry_at = Some(Instant::now() + Duration::from_secs_f64(in_s));
         self.state = LinkState::Waiting;
         in_s
@@ -497,6 +487,19 @@ pub(crate) fn resolve(dest: &Destination) -> Vec<std::net::IpAddr> {
 }
 
 /// A number in [0, 1) that differs between calls, for retry jitter.
+/// Seconds until retry number `attempt` of an outage that began at `lost_at`: ×1.5 from a
+/// quarter second with ±10 % jitter. A young outage is retried often, so a server back after a
+/// few seconds gets the stream again within about a second; a long one backs off to 30 s.
+pub(crate) fn retry_in(attempt: u32, lost_at: Instant) -> f64 {
+    let base = FIRST_RETRY.as_secs_f64() * 1.5f64.powi(attempt.saturating_sub(1).min(20) as i32);
+    let ceiling = if lost_at.elapsed() < SHORT_OUTAGE {
+        SHORT_OUTAGE_RETRY
+    } else {
+        MAX_RETRY
+    };
+    base.min(ceiling.as_secs_f64()) * (0.9 + 0.2 * jitter())
+}
+
 pub(crate) fn jitter() -> f64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -87,12 +87,10 @@ impl Engine {
         self.built
             .outputs
             .iter()
-            .map(|o| {
-                if let Output::Rtmp(l) = o {
-                    l.reconnects
-                } else {
-                    0
-                }
+            .map(|o| match o {
+                Output::Rtmp(l) => l.reconnects,
+                Output::Whip(l) => l.reconnects,
+                Output::Record(_) => 0,
             })
             .sum()
     }
@@ -125,7 +123,7 @@ impl Engine {
             .map(|(_, ((o, state), sample))| {
                 let (kind, reconnects) = match o {
                     Output::Rtmp(l) => (OutputKind::Rtmp, l.reconnects),
-                    Output::Whip(_) => (OutputKind::Whip, 0),
+                    Output::Whip(l) => (OutputKind::Whip, l.reconnects),
                     Output::Record(_) => (OutputKind::Record, 0),
                 };
                 OutputStats {

@@ -9,9 +9,10 @@
 //! output. Signalling runs on a thread of its own (`signal`), so a slow or dead server never
 //! holds up the engine; the link's errors stay in the link. With an endpoint that takes trickle
 //! ICE the offer goes out at once and the candidates follow (`trickle`). A link that fails is
-//! not retried: WHIP reconnection (a new offer after a drop) is not done yet.
+//! retried with a new offer once it was live (`reconnect.rs`).
 
 mod check;
+mod reconnect;
 mod signal;
 mod trickle;
 mod webrtc;
@@ -45,6 +46,11 @@ struct Shared {
     /// Media bytes (RTP) handed to webrtcbin while connected.
     bytes: AtomicU64,
     connected: AtomicBool,
+    /// When the server last sent anything (RTCP reports, ICE checks): a server that vanished
+    /// without a word is noticed by its silence.
+    heard: Mutex<Option<Instant>>,
+    /// Packets heard (for the log).
+    heard_packets: AtomicU64,
 }
 
 pub(crate) struct WhipLink {
@@ -62,6 +68,16 @@ pub(crate) struct WhipLink {
     answered_at: Option<Instant>,
     /// The session's end of stream reached the link.
     eos: Arc<AtomicBool>,
+    /// The session's clock and base time, for a reconnection.
+    timeline: Option<(gst::Clock, gst::ClockTime)>,
+    /// The link was connected once: a later loss is retried, not final.
+    ever_live: bool,
+    attempt: u32,
+    retry_at: Option<Instant>,
+    lost_at: Option<Instant>,
+    pub reconnects: u32,
+    /// RTP bytes of earlier connections.
+    bytes_before: u64,
 }
 
 impl WhipLink {
@@ -123,6 +139,13 @@ impl WhipLink {
             location: None,
             answered_at: None,
             eos,
+            timeline: None,
+            ever_live: false,
+            attempt: 0,
+            retry_at: None,
+            lost_at: None,
+            reconnects: 0,
+            bytes_before: 0,
         })
     }
 
@@ -132,6 +155,22 @@ impl WhipLink {
         clock: gst::Clock,
         base_time: gst::ClockTime,
     ) -> Result<(), MediaError> {
+        self.timeline = Some((clock, base_time));
+        self.connect()
+    }
+
+    /// A new link pipeline and signalling (at the start and for each reconnection).
+    fn connect(&mut self) -> Result<(), MediaError> {
+        let Some((clock, base_time)) = self.timeline.clone() else {
+            return Err(MediaError::State(
+                "the link started before the session".into(),
+            ));
+        };
+        self.shared = Arc::new(Shared::default());
+        self.answered_at = None;
+        self.state = LinkState::Connecting;
+        // Each connection starts its picture at a keyframe.
+        self.feed.await_keyframe.store(true, Ordering::SeqCst);
         let p = format!("out{}", self.index);
         if gst::ElementFactory::find("nicesrc").is_none() {
             // webrtcbin loads without its ICE transport and only fails once connecting.
@@ -144,6 +183,7 @@ impl WhipLink {
         let webrtc = make("webrtcbin", &format!("{p}-webrtcbin"))?;
         webrtc.set_property_from_str("bundle-policy", "max-bundle");
         pipeline.add(&webrtc)?;
+        self.listen_to_server(&webrtc);
         if self.endpoint.is_loopback() {
             webrtc::pin_loopback(&webrtc);
         }
@@ -292,6 +332,33 @@ impl WhipLink {
         }
     }
 
+    /// Notes each packet from the server: a probe on every ICE source webrtcbin creates.
+    fn listen_to_server(&self, webrtc: &gst::Element) {
+        let Some(bin) = webrtc.downcast_ref::<gst::Bin>() else {
+            return;
+        };
+        let shared = Arc::clone(&self.shared);
+        bin.connect_deep_element_added(move |_, _, element| {
+            let is_ice_source = element
+                .factory()
+                .is_some_and(|f| f.name().as_str() == "nicesrc");
+            let Some(pad) = is_ice_source.then(|| element.static_pad("src")).flatten() else {
+                return;
+            };
+            let shared = Arc::clone(&shared);
+            pad.add_probe(
+                gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+                move |_, _| {
+                    if let Ok(mut heard) = shared.heard.lock() {
+                        *heard = Some(Instant::now());
+                    }
+                    shared.heard_packets.fetch_add(1, Ordering::Relaxed);
+                    gst::PadProbeReturn::Ok
+                },
+            );
+        });
+    }
+
     /// Counts the RTP bytes webrtcbin takes while the peer connection is up.
     fn count_bytes(&self, pad: &gst::Pad) {
         let shared = Arc::clone(&self.shared);
@@ -332,7 +399,7 @@ impl WhipLink {
 
     /// RTP bytes sent to the server.
     pub fn bytes(&self) -> u64 {
-        self.shared.bytes.load(Ordering::Relaxed)
+        self.bytes_before + self.shared.bytes.load(Ordering::Relaxed)
     }
 
     /// Video frames this destination did not get.
@@ -345,11 +412,17 @@ impl WhipLink {
         if matches!(self.state, LinkState::Failed | LinkState::Stopped) {
             return None;
         }
+        if self.state == LinkState::Waiting {
+            return self.retry_when_due();
+        }
         let outcome = self.shared.outcome.lock().ok().and_then(|mut o| o.take());
         match outcome {
             Some(Ok(location)) => {
                 self.location = Some(location);
                 self.answered_at = Some(Instant::now());
+            }
+            Some(Err((kind, message))) if self.ever_live && !Self::permanent(kind) => {
+                return Some(self.lost(secrets(&message)));
             }
             Some(Err((kind, message))) => return Some(self.fail(kind, secrets(&message))),
             None => {}
@@ -358,7 +431,9 @@ impl WhipLink {
         let state = webrtc.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
         use gst_webrtc::WebRTCPeerConnectionState as Pc;
         match state {
-            Pc::Connected if self.answered_at.is_some() => self.state = LinkState::Live,
+            Pc::Connected if self.answered_at.is_some() && self.state != LinkState::Live => {
+                self.connected_now();
+            }
             Pc::Failed | Pc::Closed if self.answered_at.is_some() => {
                 return Some(self.ice_failed(secrets));
             }
@@ -373,6 +448,13 @@ impl WhipLink {
                 return Some(self.ice_failed(secrets));
             }
             _ => {}
+        }
+        if self.server_gone() {
+            let reason = format!(
+                "the WHIP server {} stopped answering (nothing heard for 15 s)",
+                self.label.target
+            );
+            return Some(self.lost(secrets(&reason)));
         }
         let bus = self.pipeline.as_ref()?.bus()?;
         while let Some(msg) = bus.pop() {
@@ -396,6 +478,10 @@ impl WhipLink {
     }
 
     fn ice_failed(&mut self, secrets: &dyn Fn(&str) -> String) -> LinkEvent {
+        if self.ever_live {
+            let reason = format!("the WebRTC connection to {} was lost", self.label.target);
+            return self.lost(secrets(&reason));
+        }
         let (kind, message) = if self.state == LinkState::Live {
             (
                 FailureKind::ConnectionLost,
