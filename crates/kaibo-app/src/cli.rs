@@ -24,6 +24,7 @@ Kaibo 开播 — a broadcaster for private-domain live streams.
   kaibo devices [--json]
       List cameras, microphones, screens and windows.
   kaibo probe --to rtmp://HOST/APP/KEY [--profile wecom]
+  kaibo probe --hub https://HUB --hub-token TOKEN   (the link to a Kaibo hub, both ways)
       Prove the uplink against the platform's requirement (a 4 s test publish).
   kaibo check [--to rtmp://HOST/APP/KEY] [--scenes FILE] [--script FILE] [--json]
       The pre-stream checklist: link, destination, devices, lighting, sound, headroom,
@@ -72,7 +73,15 @@ pub enum Command {
 pub struct ProbeArgs {
     /// Push URL to probe, rtmp://HOST[:PORT]/APP/KEY.
     #[arg(long = "to", value_name = "DEST")]
-    pub to: String,
+    pub to: Option<String>,
+    /// A Kaibo hub to test the link against (http:// or https://): the uplink by an upload
+    /// when --to is not given, the downlink by a download when --download-url is not given.
+    #[arg(long, value_name = "URL")]
+    pub hub: Option<String>,
+    /// The hub's host token, as `kaibo hub` printed it (or the environment's
+    /// KAIBO_HUB_TOKEN, which other users cannot read in the process list).
+    #[arg(long, value_name = "TOKEN")]
+    pub hub_token: Option<String>,
     /// Platform profile whose requirement to judge against (default: wecom).
     #[arg(long, value_name = "ID", default_value = "wecom")]
     pub profile: String,
@@ -457,26 +466,19 @@ pub fn profiles(args: ProfilesArgs) -> ExitCode {
 
 /// `kaibo probe`.
 pub fn probe(args: ProbeArgs) -> ExitCode {
-    let prepared = match OutputSpec::parse_destination(&args.to, None) {
-        Ok(OutputSpec::Rtmp(dest)) => Ok(dest),
-        Ok(_) => Err(anyhow!(
-            "kaibo probe measures RTMP uplinks; give the platform's rtmp:// push URL (WHIP is not probed yet)"
-        )),
-        Err(e) => Err(e.into()),
-    }
-        .and_then(|dest| {
-            let profiles = platform_profiles()
-                .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;
-            let profile = profiles.get(&args.profile).ok_or_else(|| {
-                anyhow!(
-                    "unknown profile \"{}\"; known: {}",
-                    args.profile,
-                    profiles.ids().join(", ")
-                )
-            })?;
-            Ok((dest, profile))
-        });
-    let (dest, profile) = match prepared {
+    let prepared = probe_targets(&args).and_then(|targets| {
+        let profiles = platform_profiles()
+            .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;
+        let profile = profiles.get(&args.profile).ok_or_else(|| {
+            anyhow!(
+                "unknown profile \"{}\"; known: {}",
+                args.profile,
+                profiles.ids().join(", ")
+            )
+        })?;
+        Ok((targets, profile))
+    });
+    let ((dest, hub), profile) = match prepared {
         Ok(p) => p,
         Err(e) => {
             eprintln!("kaibo: {e:#}");
@@ -484,7 +486,8 @@ pub fn probe(args: ProbeArgs) -> ExitCode {
         }
     };
     let report = kaibo_runtime::run_probe(
-        &dest,
+        dest.as_ref(),
+        hub.as_ref(),
         profile,
         args.download_url.as_deref(),
         |fraction, kbps| {
@@ -513,4 +516,53 @@ pub fn probe(args: ProbeArgs) -> ExitCode {
             ExitCode::from(EXIT_FAILED)
         }
     }
+}
+
+/// The RTMP destination and the hub a probe goes to: at least one.
+fn probe_targets(
+    args: &ProbeArgs,
+) -> anyhow::Result<(
+    Option<kaibo_model::Destination>,
+    Option<kaibo_runtime::HubLink>,
+)> {
+    let dest = match args
+        .to
+        .as_deref()
+        .map(|to| OutputSpec::parse_destination(to, None))
+    {
+        None => None,
+        Some(Ok(OutputSpec::Rtmp(dest))) => Some(dest),
+        Some(Ok(_)) => {
+            return Err(anyhow!(
+                "kaibo probe measures RTMP uplinks; give the platform's rtmp:// push URL, or test the link against a Kaibo hub with --hub"
+            ));
+        }
+        Some(Err(e)) => return Err(e.into()),
+    };
+    let token = args
+        .hub_token
+        .clone()
+        .or_else(|| std::env::var("KAIBO_HUB_TOKEN").ok())
+        .filter(|t| !t.trim().is_empty());
+    let hub = match (&args.hub, token) {
+        (Some(url), Some(token)) => Some(kaibo_runtime::HubLink::new(
+            url,
+            kaibo_model::Secret::new(token.trim()),
+        )?),
+        (Some(_), None) => {
+            return Err(anyhow!(
+                "--hub needs the hub's host token: --hub-token TOKEN or KAIBO_HUB_TOKEN (`kaibo hub` prints it when it starts)"
+            ));
+        }
+        (None, Some(_)) if args.hub_token.is_some() => {
+            return Err(anyhow!("--hub-token goes with --hub URL"));
+        }
+        (None, _) => None,
+    };
+    if dest.is_none() && hub.is_none() {
+        return Err(anyhow!(
+            "give the platform's push URL (--to rtmp://HOST/APP/KEY) or a Kaibo hub (--hub https://HOST --hub-token TOKEN)"
+        ));
+    }
+    Ok((dest, hub))
 }

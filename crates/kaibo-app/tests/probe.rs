@@ -146,3 +146,116 @@ fn the_downlink_is_measured_over_https_and_an_untrusted_certificate_is_named() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("certificate is not trusted"), "{stderr}");
 }
+
+/// `kaibo hub` on the far side of a shaped link; stopped on drop.
+struct FarHub {
+    child: std::process::Child,
+    url: String,
+    token: String,
+    _dir: kaibo_testkit::TempDir,
+}
+
+impl Drop for FarHub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn hub_behind(link: &ShapedLink) -> FarHub {
+    use std::io::BufRead;
+    let dir = kaibo_testkit::TempDir::new();
+    let mut child = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            link.namespace(),
+            env!("CARGO_BIN_EXE_kaibo"),
+        ])
+        .args(["hub", "--listen", &format!("{}:0", link.far_ip), "--db"])
+        .arg(dir.path().join("hub.sqlite"))
+        .arg("--log-file")
+        .arg(dir.path().join("hub.log"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kaibo hub runs in the namespace");
+    let stdout = child.stdout.take().expect("stdout");
+    let (mut addr, mut token) = (None, None);
+    for line in std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+    {
+        if let Some(a) = line.strip_prefix("Kaibo hub listening on ") {
+            addr = Some(a.trim().to_owned());
+        }
+        if line.starts_with("Host token") {
+            token = line.rsplit(' ').next().map(str::to_owned);
+        }
+        if addr.is_some() && token.is_some() {
+            break;
+        }
+    }
+    FarHub {
+        child,
+        url: format!("http://{}", addr.expect("the hub says where it listens")),
+        token: token.expect("the hub prints its host token"),
+        _dir: dir,
+    }
+}
+
+#[test]
+fn probe_against_a_hub_measures_both_directions() {
+    let link = ShapedLink::new(1500);
+    link.shape_down(8000);
+    let hub = hub_behind(&link);
+    let run = || probe_json(&["--hub", &hub.url, "--hub-token", &hub.token]);
+    let kbps = |r: &serde_json::Value, k: &str| r[k].as_f64().unwrap_or(0.0);
+    let within = |got: f64, link: f64| {
+        let expected = link * GOODPUT_SHARE;
+        (got - expected).abs() / expected <= 0.15
+    };
+
+    // A narrow uplink, a wide downlink.
+    let (code, narrow_up) = run();
+    assert!(
+        within(kbps(&narrow_up, "uplink_kbps"), 1500.0),
+        "uplink through 1500 kbit/s: {narrow_up}"
+    );
+    assert!(kbps(&narrow_up, "downlink_kbps") > 4400.0, "{narrow_up}");
+    assert_eq!(narrow_up["verdict"], "fail", "{narrow_up}");
+    assert_eq!(code, Some(1));
+    // The connection's own smallest round trip (tens of µs on a veth pair).
+    assert!(narrow_up["rtt_ms"].is_number(), "{narrow_up}");
+    assert!(!narrow_up.to_string().contains(&hub.token));
+
+    // A fair uplink, a downlink under WeCom's 4 Mbit/s.
+    link.set_rate(3000);
+    link.shape_down(3000);
+    let (code, narrow_down) = run();
+    assert!(
+        kbps(&narrow_down, "uplink_kbps") > 2200.0,
+        "uplink through 3000 kbit/s: {narrow_down}"
+    );
+    assert!(
+        within(kbps(&narrow_down, "downlink_kbps"), 3000.0),
+        "downlink through 3000 kbit/s: {narrow_down}"
+    );
+    assert_eq!(narrow_down["verdict"], "fail", "{narrow_down}");
+    assert_eq!(code, Some(1));
+
+    // A wrong token is named as such, and no token is printed.
+    let out = common::kaibo()
+        .args([
+            "probe",
+            "--hub",
+            &hub.url,
+            "--hub-token",
+            "not-the-hub-token-at-all",
+        ])
+        .output()
+        .expect("kaibo runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("refused the host token"), "{stderr}");
+    assert!(!stderr.contains("not-the-hub-token-at-all"), "{stderr}");
+}

@@ -21,6 +21,8 @@ async fn host_routes_refuse_viewer_tokens_and_missing_or_wrong_tokens() {
         ("DELETE", "/api/v1/host/panels/offer"),
         ("GET", "/api/v1/host/report"),
         ("GET", "/api/v1/host/overlay"),
+        ("GET", "/api/v1/host/probe/down"),
+        ("POST", "/api/v1/host/probe/up"),
     ];
     for (method, path) in routes {
         let m: reqwest::Method = method.parse().expect("method");

@@ -9,7 +9,7 @@
 use crate::error::{MediaError, OutputLabel, classify};
 use crate::rtmp_link::{resolve, rtmp_sink};
 use crate::sources::{capsfilter, make};
-use crate::tcp_queue::unacked_bytes;
+use crate::tcp_queue::{TcpStats, discard_on_close, find_socket, tcp_stats, unacked_bytes};
 use gst::prelude::*;
 use kaibo_model::Destination;
 use kaibo_model::secret::scrub_all;
@@ -21,9 +21,11 @@ use std::time::{Duration, Instant};
 pub struct UplinkMeasure {
     /// Acknowledged rate after the warm-up.
     pub uplink_kbps: f64,
-    /// Median TCP connect time to the server (one round trip).
+    /// The connection's smallest round trip (TCP_INFO): the path without the queue the probe
+    /// itself builds; else the median TCP connect time.
     pub rtt_ms: Option<f64>,
-    /// Retransmitted share of the segments sent meanwhile (this network namespace).
+    /// Retransmitted share of the bytes the probe's connection sent (TCP_INFO); else of the
+    /// segments this network namespace sent meanwhile.
     pub retransmit_pct: Option<f64>,
 }
 
@@ -79,13 +81,11 @@ pub fn probe_uplink(
     let bus = pipeline
         .bus()
         .ok_or_else(|| MediaError::Build("no bus".into()))?;
-    let started = Instant::now();
     // The first second fills buffers and ramps TCP up; measure after it.
-    let warmup = Duration::from_millis(1000).min(duration / 3);
-    let mut mark: Option<(Instant, u64)> = None;
-    let mut last: (Instant, u64) = (started, 0);
+    let mut meter = AckMeter::new(duration);
+    let mut socket: Option<u64> = None;
     let mut result = Ok(());
-    while started.elapsed() < duration {
+    while !meter.done() {
         if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(250))
             && let gst::MessageView::Error(err) = msg.view()
         {
@@ -103,30 +103,35 @@ pub fn probe_uplink(
             });
             break;
         }
-        if last.0.elapsed() < Duration::from_millis(200) {
+        if !meter.due() {
             continue;
         }
-        let written = sink
-            .property::<Option<gst::Structure>>("stats")
-            .and_then(|s| s.get::<u64>("out-bytes-total").ok())
-            .unwrap_or(0);
-        let acked = written.saturating_sub(unacked_bytes(dest.effective_port(), &ips).unwrap_or(0));
-        let now = Instant::now();
-        if mark.is_none() && started.elapsed() >= warmup && acked > 0 {
-            mark = Some((now, acked));
-        }
-        let rate = (acked.saturating_sub(last.1)) as f64 * 8.0
-            / 1000.0
-            / now.duration_since(last.0).as_secs_f64().max(0.001);
-        last = (now, acked);
-        progress(
-            (started.elapsed().as_secs_f64() / duration.as_secs_f64()).min(1.0),
-            rate,
-        );
+        // What the server acknowledged: the kernel's own count, read in one call. Without
+        // TCP_INFO, what rtmp2sink wrote minus what waits unacknowledged — two reads, between
+        // which a write can land.
+        socket = socket.or_else(|| find_socket(dest.effective_port(), &ips));
+        let rate = match socket.and_then(tcp_stats).filter(|s| s.bytes_acked > 0) {
+            Some(stats) => meter.sample_stats(stats),
+            None => {
+                let written = sink
+                    .property::<Option<gst::Structure>>("stats")
+                    .and_then(|s| s.get::<u64>("out-bytes-total").ok())
+                    .unwrap_or(0);
+                meter.sample(
+                    written.saturating_sub(unacked_bytes(dest.effective_port(), &ips).unwrap_or(0)),
+                )
+            }
+        };
+        progress(meter.fraction(), rate);
+    }
+    // What still waits in the socket would take seconds to drain on a narrow link, and the
+    // stream may follow at once: the connection is reset, not closed politely.
+    if let Some(s) = socket {
+        discard_on_close(s);
     }
     let _ = pipeline.set_state(gst::State::Null);
     result?;
-    let (t0, a0) = mark.ok_or_else(|| MediaError::Stream {
+    let uplink_kbps = meter.uplink_kbps().ok_or_else(|| MediaError::Stream {
         kind: kaibo_model::FailureKind::Timeout,
         element: String::new(),
         message: format!(
@@ -135,20 +140,109 @@ pub fn probe_uplink(
         ),
         detail: String::new(),
     })?;
-    let uplink_kbps = last.1.saturating_sub(a0) as f64 * 8.0
-        / 1000.0
-        / last.0.duration_since(t0).as_secs_f64().max(0.001);
-    let retransmit_pct = match (retrans_before, tcp_segments()) {
-        (Some((out0, re0)), Some((out1, re1))) if out1 > out0 => {
-            Some((re1 - re0) as f64 * 100.0 / (out1 - out0) as f64)
-        }
-        _ => None,
-    };
+    let retransmit_pct =
+        meter
+            .retransmit_pct()
+            .or_else(|| match (retrans_before, tcp_segments()) {
+                (Some((out0, re0)), Some((out1, re1))) if out1 > out0 => {
+                    Some((re1 - re0) as f64 * 100.0 / (out1 - out0) as f64)
+                }
+                _ => None,
+            });
     Ok(UplinkMeasure {
         uplink_kbps,
-        rtt_ms,
+        rtt_ms: meter.min_rtt_ms().or(rtt_ms),
         retransmit_pct,
     })
+}
+
+/// The acknowledged rate of a probe's connection, sampled about five times a second: the rate
+/// after a warm-up (TCP's ramp, buffers filling), with the retransmissions and the smallest
+/// round trip of the same connection when the kernel's counters ([`TcpStats`]) are at hand.
+#[derive(Debug)]
+pub struct AckMeter {
+    started: Instant,
+    duration: Duration,
+    warmup: Duration,
+    mark: Option<(Instant, u64)>,
+    last: (Instant, u64),
+    first: Option<TcpStats>,
+    latest: Option<TcpStats>,
+}
+
+impl AckMeter {
+    /// A meter for a probe of `duration`; the first second (a third of a short probe) is
+    /// warm-up.
+    pub fn new(duration: Duration) -> Self {
+        let started = Instant::now();
+        Self {
+            started,
+            duration,
+            warmup: Duration::from_millis(1000).min(duration / 3),
+            mark: None,
+            last: (started, 0),
+            first: None,
+            latest: None,
+        }
+    }
+
+    /// The probe's time is up.
+    pub fn done(&self) -> bool {
+        self.started.elapsed() >= self.duration
+    }
+
+    /// 200 ms or more since the last sample.
+    pub fn due(&self) -> bool {
+        self.last.0.elapsed() >= Duration::from_millis(200)
+    }
+
+    /// How far the probe is, 0..1.
+    pub fn fraction(&self) -> f64 {
+        (self.started.elapsed().as_secs_f64() / self.duration.as_secs_f64()).min(1.0)
+    }
+
+    /// Records the connection's counters now; the rate since the previous sample, kbit/s.
+    pub fn sample_stats(&mut self, stats: TcpStats) -> f64 {
+        self.first.get_or_insert(stats);
+        self.latest = Some(stats);
+        self.sample(stats.bytes_acked)
+    }
+
+    /// Records the bytes acknowledged so far; the rate since the previous sample, kbit/s.
+    pub fn sample(&mut self, acked: u64) -> f64 {
+        let now = Instant::now();
+        if self.mark.is_none() && self.started.elapsed() >= self.warmup && acked > 0 {
+            self.mark = Some((now, acked));
+        }
+        let rate = kbps(acked.saturating_sub(self.last.1), now - self.last.0);
+        self.last = (now, acked);
+        rate
+    }
+
+    /// The acknowledged rate from the end of the warm-up to the last sample; `None` when
+    /// nothing was acknowledged after it.
+    pub fn uplink_kbps(&self) -> Option<f64> {
+        let (t0, a0) = self.mark?;
+        Some(kbps(self.last.1.saturating_sub(a0), self.last.0 - t0))
+    }
+
+    /// Retransmitted share of the bytes the connection sent while sampled.
+    pub fn retransmit_pct(&self) -> Option<f64> {
+        let (a, b) = self.first.zip(self.latest)?;
+        let sent = b.bytes_sent.checked_sub(a.bytes_sent).filter(|s| *s > 0)?;
+        Some(b.bytes_retrans.saturating_sub(a.bytes_retrans) as f64 * 100.0 / sent as f64)
+    }
+
+    /// The connection's smallest round trip, ms.
+    pub fn min_rtt_ms(&self) -> Option<f64> {
+        self.latest
+            .filter(|s| s.min_rtt_us > 0)
+            .map(|s| f64::from(s.min_rtt_us) / 1000.0)
+    }
+}
+
+fn kbps(bytes: u64, over: Duration) -> f64 {
+    bytes as f64 * 8.0 / 1000.0 / over.as_secs_f64().max(0.001)
 }
 
 /// Median of three TCP connect times to the server: about one round trip each.

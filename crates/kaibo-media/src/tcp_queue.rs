@@ -1,6 +1,8 @@
 //! The kernel's view of our TCP connections: bytes written to a socket but not yet
 //! acknowledged by the peer (`tx_queue` in `/proc/net/tcp[6]`, `write_seq − snd_una`).
 //!
+//! `TCP_INFO` ([`tcp_stats`]) adds what the peer acknowledged, retransmissions and round trips.
+//!
 //! rtmp2sink does not expose its socket, so the connection is found by its remote port (and
 //! address, when known) among the sockets this process holds open.
 
@@ -33,11 +35,19 @@ pub fn unacked_bytes(port: u16, ips: &[IpAddr]) -> Option<u64> {
 
 /// The inode of this process's TCP socket to `port` on one of `ips` (any address when empty).
 pub fn find_socket(port: u16, ips: &[IpAddr]) -> Option<u64> {
+    sockets_to(port, ips).into_iter().next()
+}
+
+/// The inodes of all this process's TCP sockets to `port` on one of `ips` (any address when
+/// empty): a connection a library opens is the one that was not there before.
+pub fn sockets_to(port: u16, ips: &[IpAddr]) -> Vec<u64> {
     let ours = own_socket_inodes();
-    tcp_lines().find_map(|(remote, _, inode)| {
-        (remote.1 == port && (ips.is_empty() || ips.contains(&remote.0)) && ours.contains(&inode))
-            .then_some(inode)
-    })
+    tcp_lines()
+        .filter(|(remote, _, inode)| {
+            remote.1 == port && (ips.is_empty() || ips.contains(&remote.0)) && ours.contains(inode)
+        })
+        .map(|(_, _, inode)| inode)
+        .collect()
 }
 
 /// Unacknowledged bytes of the socket with this inode; `None` once it is gone.
@@ -61,25 +71,84 @@ fn tcp_lines() -> impl Iterator<Item = ((IpAddr, u16), u64, u64)> {
 /// GStreamer opens without TCP_NODELAY). With Nagle on, a small write (an audio frame, the
 /// tail of a picture) waits for the acknowledgement of the one before, which a server that
 /// delays its ACKs sends up to 40 ms late. The socket is reached through a duplicate of its
-/// descriptor (pidfd_getfd on this process): no unsafe code, same socket. False when it
-/// could not be done (old kernel, socket gone).
+/// descriptor ([`socket_of`]). False when it could not be done (old kernel, socket gone).
 pub fn set_nodelay(inode: u64) -> bool {
-    let Some(fd) = fd_of(inode) else {
-        return false;
-    };
-    let Ok(me) = rustix::process::pidfd_open(
-        rustix::process::getpid(),
-        rustix::process::PidfdFlags::empty(),
-    ) else {
-        return false;
-    };
-    let Ok(socket) =
-        rustix::process::pidfd_getfd(&me, fd, rustix::process::PidfdGetfdFlags::empty())
-    else {
+    let Some(socket) = socket_of(inode) else {
         return false;
     };
     rustix::net::sockopt::set_tcp_nodelay(&socket, true).is_ok()
         && rustix::net::sockopt::tcp_nodelay(&socket).unwrap_or(false)
+}
+
+/// Makes closing this process's socket with `inode` reset the connection (SO_LINGER 0): what
+/// still waits in its queue is dropped instead of trickling out for seconds after a probe.
+pub fn discard_on_close(inode: u64) -> bool {
+    socket_of(inode).is_some_and(|socket| {
+        rustix::net::sockopt::set_socket_linger(&socket, Some(std::time::Duration::ZERO)).is_ok()
+    })
+}
+
+/// What the kernel counts for one TCP connection (`TCP_INFO`), read in one call, so the
+/// figures belong to the same instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpStats {
+    /// Bytes the peer acknowledged (Linux ≥ 4.1).
+    pub bytes_acked: u64,
+    /// Bytes sent, retransmissions included (Linux ≥ 4.19; 0 before).
+    pub bytes_sent: u64,
+    /// Bytes sent again (Linux ≥ 4.19; 0 before).
+    pub bytes_retrans: u64,
+    /// Smoothed round trip, µs.
+    pub rtt_us: u32,
+    /// Smallest round trip seen on the connection, µs: the path without queues (Linux ≥ 4.6).
+    pub min_rtt_us: u32,
+}
+
+/// `TCP_INFO` of this process's socket with `inode`; `None` once it is gone or where the
+/// kernel does not say.
+pub fn tcp_stats(inode: u64) -> Option<TcpStats> {
+    let info = tcp_info(&socket_of(inode)?)?;
+    Some(TcpStats {
+        bytes_acked: info.tcpi_bytes_acked,
+        bytes_sent: info.tcpi_bytes_sent,
+        bytes_retrans: info.tcpi_bytes_retrans,
+        rtt_us: info.tcpi_rtt,
+        min_rtt_us: info.tcpi_min_rtt,
+    })
+}
+
+/// getsockopt(TCP_INFO): neither rustix nor socket2 offers it, so this is the one place the
+/// media crate calls libc directly.
+#[allow(unsafe_code)]
+fn tcp_info(socket: &std::os::fd::OwnedFd) -> Option<libc::tcp_info> {
+    use std::os::fd::AsRawFd;
+    let mut info = std::mem::MaybeUninit::<libc::tcp_info>::zeroed();
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `info`, which is that large; the
+    // struct is plain integers, zeroed first, so fields an older kernel leaves out read 0.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    // SAFETY: zero-initialised plain integers are a valid `tcp_info` whatever the kernel wrote.
+    (rc == 0).then(|| unsafe { info.assume_init() })
+}
+
+/// A duplicate of this process's socket with `inode` (pidfd_getfd on this process): rtmp2sink
+/// keeps its descriptor to itself, and the duplicate is the same socket.
+fn socket_of(inode: u64) -> Option<std::os::fd::OwnedFd> {
+    let fd = fd_of(inode)?;
+    let me = rustix::process::pidfd_open(
+        rustix::process::getpid(),
+        rustix::process::PidfdFlags::empty(),
+    )
+    .ok()?;
+    rustix::process::pidfd_getfd(&me, fd, rustix::process::PidfdGetfdFlags::empty()).ok()
 }
 
 /// The descriptor number of this process's socket with `inode`.
@@ -176,6 +245,45 @@ mod tests {
         assert_eq!(unacked_bytes(port.wrapping_add(1), &ips), Some(0));
         let inode = find_socket(port, &ips).expect("our socket is found");
         assert_eq!(unacked_for(inode), Some(queued));
+    }
+
+    #[test]
+    fn counts_what_the_peer_acknowledged_on_a_real_connection() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let inode = find_socket(port, &["127.0.0.1".parse().unwrap()]).expect("found");
+        let before = tcp_stats(inode).expect("TCP_INFO");
+        let sent = vec![7u8; 300 * 1024];
+        let reader = std::thread::spawn(move || {
+            let mut got = vec![0u8; 300 * 1024];
+            std::io::Read::read_exact(&mut server, &mut got).map(|_| got.len())
+        });
+        client.write_all(&sent).unwrap();
+        assert_eq!(reader.join().unwrap().unwrap(), sent.len());
+        // The peer has read it all; its last acknowledgement may still be on its way.
+        let mut after = tcp_stats(inode).unwrap();
+        for _ in 0..100 {
+            if after.bytes_acked - before.bytes_acked >= sent.len() as u64 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            after = tcp_stats(inode).unwrap();
+        }
+        assert_eq!(after.bytes_acked - before.bytes_acked, sent.len() as u64);
+        assert!(after.bytes_sent >= sent.len() as u64, "{after:?}");
+        assert!(
+            after.rtt_us > 0 && after.min_rtt_us <= after.rtt_us,
+            "{after:?}"
+        );
+        assert_eq!(tcp_stats(u64::MAX), None, "no such socket");
+        assert!(discard_on_close(inode));
+        assert_eq!(
+            rustix::net::sockopt::socket_linger(&client).unwrap(),
+            Some(std::time::Duration::ZERO),
+            "the socket itself resets on close"
+        );
     }
 
     #[test]

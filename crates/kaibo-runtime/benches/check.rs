@@ -138,7 +138,7 @@ fn main() {
         // Every item but devices (no scene).
         assert_eq!(report.items.len(), 10, "{report:?}");
         let t = Instant::now();
-        run_probe(&dest, &profile, None, |_, _| {}).expect("probe");
+        run_probe(Some(&dest), None, &profile, None, |_, _| {}).expect("probe");
         probe.push(t.elapsed().as_secs_f64());
     }
     let (whole, probe) = (median(whole), median(probe));

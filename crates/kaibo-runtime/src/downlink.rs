@@ -1,5 +1,6 @@
 //! The downlink: a timed download from a URL the host (or the hub) provides.
 
+use kaibo_model::Secret;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
@@ -14,9 +15,14 @@ pub enum DownlinkError {
     TooSmall { url: String, bytes: u64 },
 }
 
-/// Downloads from `url` for at most `duration` and returns the rate after the first half
-/// second (connection set-up and TCP slow start), in kbit/s.
-pub fn measure_downlink(url: &str, duration: Duration) -> Result<f64, DownlinkError> {
+/// Downloads from `url` (with `bearer` as its `Authorization`, for a hub's download test) for
+/// at most `duration` and returns the rate after the first half second (connection set-up
+/// and TCP slow start), in kbit/s.
+pub fn measure_downlink(
+    url: &str,
+    bearer: Option<&Secret>,
+    duration: Duration,
+) -> Result<f64, DownlinkError> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(DownlinkError::Scheme(url.chars().take(40).collect()));
     }
@@ -32,7 +38,11 @@ pub fn measure_downlink(url: &str, duration: Duration) -> Result<f64, DownlinkEr
         .timeout(duration + Duration::from_secs(5))
         .build()
         .map_err(|e| fail(&e))?;
-    let mut response = client.get(url).send().map_err(request_failed)?;
+    let mut request = client.get(url);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token.expose());
+    }
+    let mut response = request.send().map_err(request_failed)?;
     if !response.status().is_success() {
         return Err(fail(&format!("the server answered {}", response.status())));
     }
@@ -69,7 +79,7 @@ pub fn measure_downlink(url: &str, duration: Duration) -> Result<f64, DownlinkEr
 
 /// What went wrong with a request, in words: reqwest's own text says only that sending failed;
 /// the cause is further down its chain (a refused connection, an untrusted certificate).
-fn why(e: &reqwest::Error) -> String {
+pub(crate) fn why(e: &reqwest::Error) -> String {
     let mut chain = Vec::new();
     let mut source: Option<&dyn std::error::Error> = Some(e);
     while let Some(s) = source {

@@ -4,6 +4,7 @@
 mod check;
 mod downlink;
 mod host;
+mod hub_probe;
 mod interaction;
 mod live;
 mod probe;
@@ -19,6 +20,7 @@ pub use host::{
     HostClient, HostError, HostLottery, HostPoll, HostQuestion, HostReport, PanelKind, PollChoice,
     QuestionFilter, lan_join_url,
 };
+pub use hub_probe::HubLink;
 pub use interaction::{Interaction, forward_overlay};
 pub use kaibo_devices::list_all as list_devices;
 /// The interaction hub (viewers' questions, polls, draws), for faces that embed it.

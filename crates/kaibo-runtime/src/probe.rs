@@ -1,5 +1,6 @@
 //! `kaibo probe`: the uplink measured against a platform's requirement.
 
+use crate::HubLink;
 use kaibo_media::{MediaError, probe_uplink};
 use kaibo_model::probe::{ProbeReport, judge, recommended_video_kbps};
 use kaibo_model::{Destination, PlatformProfile};
@@ -8,6 +9,9 @@ use std::time::{Duration, Instant};
 /// How long the test publish runs: the uplink verdict comes within five seconds.
 pub const PROBE_SECONDS: f64 = 4.0;
 
+/// How long the downlink is measured.
+const DOWNLOAD: Duration = Duration::from_secs(3);
+
 /// What stopped a probe.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
@@ -15,12 +19,20 @@ pub enum ProbeError {
     Uplink(#[from] MediaError),
     #[error("{0}")]
     Downlink(#[from] crate::DownlinkError),
+    #[error("{0}")]
+    Hub(String),
+    #[error(
+        "nothing to probe: give the platform's push URL (--to rtmp://…) or a Kaibo hub (--hub https://… with its host token)"
+    )]
+    NoTarget,
 }
 
-/// Probes the uplink to `dest` (a short test publish to it) and, given a URL, the downlink
-/// (a timed download), and judges both for `profile`.
+/// Probes the uplink — a short test publish to `dest`, or else an upload to `hub` — and the
+/// downlink — a timed download from `download_url`, or else from `hub` — and judges both for
+/// `profile`.
 pub fn run_probe(
-    dest: &Destination,
+    dest: Option<&Destination>,
+    hub: Option<&HubLink>,
     profile: &PlatformProfile,
     download_url: Option<&str>,
     progress: impl FnMut(f64, f64),
@@ -30,15 +42,20 @@ pub fn run_probe(
     // proven; what the server acknowledges is the measure.
     let stream_kbps = profile.video_kbps + profile.audio_kbps;
     let send_kbps = (profile.uplink_kbps * 3 / 2).max(stream_kbps * 5 / 4);
-    let measure = probe_uplink(
-        dest,
-        send_kbps,
-        Duration::from_secs_f64(PROBE_SECONDS),
-        progress,
-    )?;
-    let downlink_kbps = match download_url {
-        Some(url) => Some(crate::measure_downlink(url, Duration::from_secs(3))?),
-        None => None,
+    let duration = Duration::from_secs_f64(PROBE_SECONDS);
+    let measure = match (dest, hub) {
+        (Some(dest), _) => probe_uplink(dest, send_kbps, duration, progress)?,
+        (None, Some(hub)) => crate::hub_probe::hub_uplink(hub, send_kbps, duration, progress)?,
+        (None, None) => return Err(ProbeError::NoTarget),
+    };
+    let downlink_kbps = match (download_url, hub) {
+        (Some(url), _) => Some(crate::measure_downlink(url, None, DOWNLOAD)?),
+        (None, Some(hub)) => Some(crate::measure_downlink(
+            &hub.download_url(DOWNLOAD.as_secs() as u32 + 1),
+            Some(hub.token()),
+            DOWNLOAD,
+        )?),
+        (None, None) => None,
     };
     // The worse of the two decides.
     let up = judge(measure.uplink_kbps, profile.uplink_kbps);

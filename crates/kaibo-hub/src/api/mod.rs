@@ -5,6 +5,7 @@ mod assets;
 mod events;
 mod host;
 mod host_show;
+mod probe;
 mod viewer;
 
 use crate::error::ApiError;
@@ -39,7 +40,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/panels/{kind}", delete(host_show::hide))
         .route("/overlay", get(host_show::overlay))
         .route("/report", get(host::report))
-        .route("/session/end", post(host::end_session));
+        .route("/session/end", post(host::end_session))
+        .route("/probe/down", get(probe::down))
+        // A link test's body is as long as the link carries in its seconds.
+        .route(
+            "/probe/up",
+            post(probe::up).layer(DefaultBodyLimit::disable()),
+        );
     let api = Router::new()
         .route("/join", post(viewer::join))
         .route("/state", get(viewer::state))

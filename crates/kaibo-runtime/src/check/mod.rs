@@ -173,11 +173,11 @@ fn network_items(
     lang: Language,
 ) -> Vec<CheckItem> {
     let target = dest.redacted();
-    match crate::run_probe(dest, profile, None, |_, _| {}) {
+    match crate::run_probe(Some(dest), None, profile, None, |_, _| {}) {
         Ok(mut report) => {
             let mut down_item = None;
             if let Some(url) = download_url {
-                match crate::measure_downlink(url, Duration::from_secs(3)) {
+                match crate::measure_downlink(url, None, Duration::from_secs(3)) {
                     Ok(kbps) => report.downlink_kbps = Some(kbps.round()),
                     Err(e) => {
                         down_item = Some(CheckItem::new(
@@ -203,7 +203,10 @@ fn network_items(
         Err(e) => {
             let kind = match &e {
                 crate::probe::ProbeError::Uplink(m) => m.kind(),
-                crate::probe::ProbeError::Downlink(_) => kaibo_model::FailureKind::Internal,
+                // The checklist probes the destination itself, never a hub.
+                crate::probe::ProbeError::Downlink(_)
+                | crate::probe::ProbeError::Hub(_)
+                | crate::probe::ProbeError::NoTarget => kaibo_model::FailureKind::Internal,
             };
             let message = e.to_string();
             let not_measured = |id: &str| {
