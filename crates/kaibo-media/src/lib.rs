@@ -23,5 +23,5 @@ pub use engine::{Engine, EngineEvent, Waker, init};
 pub use error::{FailureKind, MediaError};
 pub use pipeline::preview_size;
 pub use probe::{AckMeter, UplinkMeasure, probe_uplink};
-pub use tcp_queue::{TcpStats, discard_on_close, sockets_to, tcp_stats};
+pub use tcp_queue::{TcpSocket, TcpStats, sockets_to, tcp_stats};
 pub use whip::check_whip;

@@ -9,7 +9,7 @@
 use crate::error::{MediaError, OutputLabel, classify};
 use crate::rtmp_link::{resolve, rtmp_sink};
 use crate::sources::{capsfilter, make};
-use crate::tcp_queue::{TcpStats, discard_on_close, find_socket, tcp_stats, unacked_bytes};
+use crate::tcp_queue::{TcpSocket, TcpStats, find_socket, unacked_bytes};
 use gst::prelude::*;
 use kaibo_model::Destination;
 use kaibo_model::secret::scrub_all;
@@ -83,7 +83,7 @@ pub fn probe_uplink(
         .ok_or_else(|| MediaError::Build("no bus".into()))?;
     // The first second fills buffers and ramps TCP up; measure after it.
     let mut meter = AckMeter::new(duration);
-    let mut socket: Option<u64> = None;
+    let mut socket: Option<TcpSocket> = None;
     let mut result = Ok(());
     while !meter.done() {
         if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(250))
@@ -108,28 +108,32 @@ pub fn probe_uplink(
         }
         // What the server acknowledged: the kernel's own count, read in one call. Without
         // TCP_INFO, what rtmp2sink wrote minus what waits unacknowledged — two reads, between
-        // which a write can land.
-        socket = socket.or_else(|| find_socket(dest.effective_port(), &ips));
-        let rate = match socket.and_then(tcp_stats).filter(|s| s.bytes_acked > 0) {
-            Some(stats) => meter.sample_stats(stats),
+        // which a write can land; never mixed with the kernel's count in one measurement.
+        socket = socket.or_else(|| TcpSocket::of(find_socket(dest.effective_port(), &ips)?));
+        let rate = match &socket {
+            Some(socket) => meter.read(|| socket.stats().filter(|s| s.bytes_acked > 0)),
+            None if meter.counted_by_kernel() => None,
             None => {
                 let written = sink
                     .property::<Option<gst::Structure>>("stats")
                     .and_then(|s| s.get::<u64>("out-bytes-total").ok())
                     .unwrap_or(0);
-                meter.sample(
+                Some(meter.sample(
                     written.saturating_sub(unacked_bytes(dest.effective_port(), &ips).unwrap_or(0)),
-                )
+                ))
             }
         };
+        let Some(rate) = rate else { continue };
         progress(meter.fraction(), rate);
     }
     // What still waits in the socket would take seconds to drain on a narrow link, and the
     // stream may follow at once: the connection is reset, not closed politely.
-    if let Some(s) = socket {
-        discard_on_close(s);
+    if let Some(s) = &socket {
+        s.discard_on_close();
     }
     let _ = pipeline.set_state(gst::State::Null);
+    // Our duplicate kept the connection open after rtmp2sink closed its own.
+    drop(socket);
     result?;
     let uplink_kbps = meter.uplink_kbps().ok_or_else(|| MediaError::Stream {
         kind: kaibo_model::FailureKind::Timeout,
@@ -201,17 +205,41 @@ impl AckMeter {
         (self.started.elapsed().as_secs_f64() / self.duration.as_secs_f64()).min(1.0)
     }
 
-    /// Records the connection's counters now; the rate since the previous sample, kbit/s.
-    pub fn sample_stats(&mut self, stats: TcpStats) -> f64 {
+    /// Reads the connection's counters through `read`, timed on both sides: a read the thread
+    /// was held up in (over 20 ms) is not counted, since its count and its time would not
+    /// match. The rate since the previous sample, kbit/s.
+    pub fn read(&mut self, read: impl FnOnce() -> Option<TcpStats>) -> Option<f64> {
+        let before = Instant::now();
+        let stats = read()?;
+        let now = Instant::now();
+        if now - before > Duration::from_millis(20) {
+            return None;
+        }
         self.first.get_or_insert(stats);
         self.latest = Some(stats);
-        self.sample(stats.bytes_acked)
+        Some(self.sample_at(now, stats.delivered_bytes()))
+    }
+
+    /// The counts so far came from the kernel ([`AckMeter::read`]); another source would not
+    /// add up with them.
+    pub fn counted_by_kernel(&self) -> bool {
+        self.latest.is_some()
     }
 
     /// Records the bytes acknowledged so far; the rate since the previous sample, kbit/s.
     pub fn sample(&mut self, acked: u64) -> f64 {
-        let now = Instant::now();
-        if self.mark.is_none() && self.started.elapsed() >= self.warmup && acked > 0 {
+        self.sample_at(Instant::now(), acked)
+    }
+
+    fn sample_at(&mut self, now: Instant, acked: u64) -> f64 {
+        if std::env::var_os("KAIBO_DEBUG_PROBE").is_some() {
+            eprintln!(
+                "probe sample t={:.3} s acked={acked} kernel={}",
+                (now - self.started).as_secs_f64(),
+                self.latest.is_some()
+            );
+        }
+        if self.mark.is_none() && now - self.started >= self.warmup && acked > 0 {
             self.mark = Some((now, acked));
         }
         let rate = kbps(acked.saturating_sub(self.last.1), now - self.last.0);

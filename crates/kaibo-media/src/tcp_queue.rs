@@ -80,20 +80,17 @@ pub fn set_nodelay(inode: u64) -> bool {
         && rustix::net::sockopt::tcp_nodelay(&socket).unwrap_or(false)
 }
 
-/// Makes closing this process's socket with `inode` reset the connection (SO_LINGER 0): what
-/// still waits in its queue is dropped instead of trickling out for seconds after a probe.
-pub fn discard_on_close(inode: u64) -> bool {
-    socket_of(inode).is_some_and(|socket| {
-        rustix::net::sockopt::set_socket_linger(&socket, Some(std::time::Duration::ZERO)).is_ok()
-    })
-}
-
 /// What the kernel counts for one TCP connection (`TCP_INFO`), read in one call, so the
 /// figures belong to the same instant.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcpStats {
     /// Bytes the peer acknowledged (Linux ≥ 4.1).
     pub bytes_acked: u64,
+    /// Segments the peer acknowledged selectively (SACK), beyond a hole the cumulative
+    /// acknowledgement waits at: delivered, but not in `bytes_acked` until the hole is filled.
+    pub sacked_segments: u32,
+    /// The sender's segment size.
+    pub mss: u32,
     /// Bytes sent, retransmissions included (Linux ≥ 4.19; 0 before).
     pub bytes_sent: u64,
     /// Bytes sent again (Linux ≥ 4.19; 0 before).
@@ -104,17 +101,51 @@ pub struct TcpStats {
     pub min_rtt_us: u32,
 }
 
+impl TcpStats {
+    /// What reached the peer: acknowledged bytes plus the segments it holds beyond a hole. A
+    /// lost segment stalls `bytes_acked` while later ones keep arriving, then it jumps by all
+    /// of them at once; a rate taken across such a jump counts bytes from before its window.
+    pub fn delivered_bytes(&self) -> u64 {
+        self.bytes_acked + u64::from(self.sacked_segments) * u64::from(self.mss)
+    }
+}
+
 /// `TCP_INFO` of this process's socket with `inode`; `None` once it is gone or where the
 /// kernel does not say.
 pub fn tcp_stats(inode: u64) -> Option<TcpStats> {
-    let info = tcp_info(&socket_of(inode)?)?;
-    Some(TcpStats {
-        bytes_acked: info.tcpi_bytes_acked,
-        bytes_sent: info.tcpi_bytes_sent,
-        bytes_retrans: info.tcpi_bytes_retrans,
-        rtt_us: info.tcpi_rtt,
-        min_rtt_us: info.tcpi_min_rtt,
-    })
+    TcpSocket::of(inode)?.stats()
+}
+
+/// A hold on one of this process's TCP sockets (a duplicate of its descriptor), for reading
+/// its counters again and again with one system call each.
+#[derive(Debug)]
+pub struct TcpSocket(std::os::fd::OwnedFd);
+
+impl TcpSocket {
+    /// This process's socket with `inode`.
+    pub fn of(inode: u64) -> Option<Self> {
+        socket_of(inode).map(Self)
+    }
+
+    /// The connection's counters now.
+    pub fn stats(&self) -> Option<TcpStats> {
+        let info = tcp_info(&self.0)?;
+        Some(TcpStats {
+            bytes_acked: info.tcpi_bytes_acked,
+            sacked_segments: info.tcpi_sacked,
+            mss: info.tcpi_snd_mss,
+            bytes_sent: info.tcpi_bytes_sent,
+            bytes_retrans: info.tcpi_bytes_retrans,
+            rtt_us: info.tcpi_rtt,
+            min_rtt_us: info.tcpi_min_rtt,
+        })
+    }
+
+    /// Makes closing the socket reset the connection (SO_LINGER 0): what still waits in its
+    /// queue is dropped instead of trickling out for seconds after a probe.
+    pub fn discard_on_close(&self) -> bool {
+        rustix::net::sockopt::set_socket_linger(&self.0, Some(std::time::Duration::ZERO)).is_ok()
+    }
 }
 
 /// getsockopt(TCP_INFO): neither rustix nor socket2 offers it, so this is the one place the
@@ -278,7 +309,7 @@ mod tests {
             "{after:?}"
         );
         assert_eq!(tcp_stats(u64::MAX), None, "no such socket");
-        assert!(discard_on_close(inode));
+        assert!(TcpSocket::of(inode).unwrap().discard_on_close());
         assert_eq!(
             rustix::net::sockopt::socket_linger(&client).unwrap(),
             Some(std::time::Duration::ZERO),

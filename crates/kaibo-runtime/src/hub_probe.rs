@@ -3,7 +3,7 @@
 //! own connection, as for the RTMP test publish); the downlink by the hub's timed download.
 
 use crate::probe::ProbeError;
-use kaibo_media::{AckMeter, UplinkMeasure, discard_on_close, sockets_to, tcp_stats};
+use kaibo_media::{AckMeter, TcpSocket, UplinkMeasure, sockets_to, tcp_stats};
 use kaibo_model::Secret;
 use std::io::Read;
 use std::net::{IpAddr, ToSocketAddrs};
@@ -119,7 +119,7 @@ pub fn hub_uplink(
             .map(|r| r.status())
     });
     let mut meter = AckMeter::new(duration);
-    let mut socket: Option<u64> = None;
+    let mut socket: Option<TcpSocket> = None;
     while !meter.done() && !upload.is_finished() {
         std::thread::sleep(Duration::from_millis(50));
         if !meter.due() {
@@ -130,17 +130,19 @@ pub fn hub_uplink(
                 .into_iter()
                 .filter(|s| !before.contains(s))
                 .max_by_key(|s| tcp_stats(*s).map_or(0, |t| t.bytes_sent))
+                .and_then(TcpSocket::of)
         });
-        if let Some(stats) = socket.and_then(tcp_stats) {
-            let rate = meter.sample_stats(stats);
+        if let Some(rate) = socket.as_ref().and_then(|s| meter.read(|| s.stats())) {
             progress(meter.fraction(), rate);
         }
     }
     // What still waits in the socket would take seconds to drain on a narrow link, and the
     // stream may follow at once: the connection is reset, not closed politely.
-    if let Some(s) = socket {
-        discard_on_close(s);
+    if let Some(s) = &socket {
+        s.discard_on_close();
     }
+    // Our duplicate would keep the connection open after the client closes its own.
+    drop(socket);
     stop.store(true, Ordering::SeqCst);
     let answer = upload
         .join()
