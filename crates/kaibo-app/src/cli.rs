@@ -25,7 +25,7 @@ Kaibo 开播 — a broadcaster for private-domain live streams.
       List cameras, microphones, screens and windows.
   kaibo probe --to rtmp://HOST/APP/KEY [--profile wecom]
   kaibo probe --hub https://HUB --hub-token TOKEN   (the link to a Kaibo hub, both ways)
-      Prove the uplink against the platform's requirement (a 4 s test publish).
+      Prove the uplink against the platform's requirement (a 3 s test publish).
   kaibo check [--to rtmp://HOST/APP/KEY] [--scenes FILE] [--script FILE] [--json]
       The pre-stream checklist: link, destination, devices, lighting, sound, headroom,
       disk, bandwidth hogs and the script's compliance (advertising law, regulated goods).
@@ -58,7 +58,7 @@ pub enum Command {
     Devices(DevicesArgs),
     /// List the platform profiles (ingest URL form, recommended settings, link requirements).
     Profiles(ProfilesArgs),
-    /// Prove the uplink to a destination against the platform's requirement (a 4 s test
+    /// Prove the uplink to a destination against the platform's requirement (a 3 s test
     /// publish of a test pattern to that destination).
     Probe(ProbeArgs),
     /// Run the interaction hub on its own (viewers' questions, polls, draws) for an
@@ -85,7 +85,7 @@ pub struct ProbeArgs {
     /// Platform profile whose requirement to judge against (default: wecom).
     #[arg(long, value_name = "ID", default_value = "wecom")]
     pub profile: String,
-    /// Measure the downlink by downloading from this http:// or https:// URL for 3 s (a large file).
+    /// Measure the downlink by downloading from this http:// or https:// URL for 2 s (a large file).
     #[arg(long, value_name = "URL")]
     pub download_url: Option<String>,
     /// Print the report as JSON on stdout.

@@ -70,20 +70,28 @@ fn run(args: HubArgs) -> Result<()> {
     }
     let running = Hub::start_background(config).context("the hub did not start")?;
     let hub = running.hub();
-    println!("Kaibo hub listening on {}", hub.local_addr());
-    println!("Viewers join at: {}", hub.join_url());
-    println!(
+    // Written without println!, which panics when whoever started the hub stopped reading
+    // (`kaibo hub | head -3`, a script that took the token and closed the pipe): the hub
+    // must keep serving.
+    let say = |line: String| {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    };
+    say(format!("Kaibo hub listening on {}", hub.local_addr()));
+    say(format!("Viewers join at: {}", hub.join_url()));
+    say(format!(
         "Host token (shown only now; keep it private): {}",
         token.expose()
-    );
-    println!("Press Ctrl-C to stop.");
+    ));
+    say("Press Ctrl-C to stop.".into());
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     ctrlc::set_handler(move || {
         let _ = tx.try_send(());
     })
     .context("could not install the Ctrl-C handler")?;
     let _ = rx.recv();
-    eprintln!("kaibo hub: stopping");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), b"kaibo hub: stopping\n");
     running.stop();
     Ok(())
 }

@@ -181,10 +181,8 @@ fn hub_behind(link: &ShapedLink) -> FarHub {
         .expect("kaibo hub runs in the namespace");
     let stdout = child.stdout.take().expect("stdout");
     let (mut addr, mut token) = (None, None);
-    for line in std::io::BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-    {
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    for line in lines.by_ref().map_while(Result::ok) {
         if let Some(a) = line.strip_prefix("Kaibo hub listening on ") {
             addr = Some(a.trim().to_owned());
         }
@@ -195,6 +193,8 @@ fn hub_behind(link: &ShapedLink) -> FarHub {
             break;
         }
     }
+    // The hub goes on writing (and once died of the closed pipe when nobody read it).
+    std::thread::spawn(move || lines.for_each(drop));
     FarHub {
         child,
         url: format!("http://{}", addr.expect("the hub says where it listens")),

@@ -2,7 +2,7 @@
 //! same run.
 //!
 //! - the whole checklist (test publish to a local nginx-rtmp, a still, a recording, a script,
-//!   headroom, disk, traffic) against the probe alone (its 4 s test publish);
+//!   headroom, disk, traffic) against the probe alone (its 3 s test publish);
 //! - lighting analysis of one 1280×720 frame (a real photograph scaled up) against a plain
 //!   sum over the frame's bytes;
 //! - audio analysis per second of 48 kHz speech (espeak-ng) against a plain RMS pass.

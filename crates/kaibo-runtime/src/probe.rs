@@ -7,10 +7,10 @@ use kaibo_model::{Destination, PlatformProfile};
 use std::time::{Duration, Instant};
 
 /// How long the test publish runs: the uplink verdict comes within five seconds.
-pub const PROBE_SECONDS: f64 = 4.0;
+pub const PROBE_SECONDS: f64 = 3.0;
 
 /// How long the downlink is measured.
-const DOWNLOAD: Duration = Duration::from_secs(3);
+const DOWNLOAD: Duration = Duration::from_secs(2);
 
 /// What stopped a probe.
 #[derive(Debug, thiserror::Error)]
