@@ -85,7 +85,7 @@ pub struct ProbeArgs {
     /// Platform profile whose requirement to judge against (default: wecom).
     #[arg(long, value_name = "ID", default_value = "wecom")]
     pub profile: String,
-    /// Measure the downlink by downloading from this http:// or https:// URL for 2 s (a large file).
+    /// Measure the downlink by downloading from this http:// or https:// URL for 2.5 s (a large file).
     #[arg(long, value_name = "URL")]
     pub download_url: Option<String>,
     /// Print the report as JSON on stdout.

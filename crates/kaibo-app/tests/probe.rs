@@ -242,6 +242,7 @@ fn probe_against_a_hub_measures_both_directions() {
     );
     assert_eq!(narrow_down["verdict"], "fail", "{narrow_down}");
     assert_eq!(code, Some(1));
+    eprintln!("up 1500/down 8000: {narrow_up}\nup 3000/down 3000: {narrow_down}");
 
     // A wrong token is named as such, and no token is printed.
     let out = common::kaibo()

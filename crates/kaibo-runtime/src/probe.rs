@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 /// How long the test publish runs: the uplink verdict comes within five seconds.
 pub const PROBE_SECONDS: f64 = 3.0;
 
-/// How long the downlink is measured.
-const DOWNLOAD: Duration = Duration::from_secs(2);
+/// How long the downlink is measured (the first second is warm-up).
+const DOWNLOAD: Duration = Duration::from_millis(2500);
 
 /// What stopped a probe.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +51,7 @@ pub fn run_probe(
     let downlink_kbps = match (download_url, hub) {
         (Some(url), _) => Some(crate::measure_downlink(url, None, DOWNLOAD)?),
         (None, Some(hub)) => Some(crate::measure_downlink(
-            &hub.download_url(DOWNLOAD.as_secs() as u32 + 1),
+            &hub.download_url(DOWNLOAD.as_secs() as u32 + 2),
             Some(hub.token()),
             DOWNLOAD,
         )?),
