@@ -26,6 +26,13 @@ pub struct CheckArgs {
     /// Measure the downlink by downloading from this http:// or https:// URL for 3 s (a large file).
     #[arg(long, value_name = "URL")]
     pub download_url: Option<String>,
+    /// A Kaibo hub to test the link against: the downlink (without --download-url), and the
+    /// uplink too when --to is a WebRTC ingest or not given.
+    #[arg(long, value_name = "URL")]
+    pub hub: Option<String>,
+    /// The hub's host token (or the environment's KAIBO_HUB_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    pub hub_token: Option<String>,
     /// Scene collection whose sources to check (TOML, `version = 1`).
     #[arg(long, value_name = "FILE")]
     pub scenes: Option<PathBuf>,
@@ -160,6 +167,7 @@ fn request_from(args: &CheckArgs) -> Result<CheckRequest> {
         whip,
         profile: profile.clone(),
         download_url: args.download_url.clone(),
+        hub: crate::cli::hub_link(args.hub.as_deref(), args.hub_token.as_deref())?,
         scene: scene_from(args)?,
         video,
         audio_kbps: profile.audio_kbps,

@@ -518,6 +518,29 @@ pub fn probe(args: ProbeArgs) -> ExitCode {
     }
 }
 
+/// The hub of `--hub URL` with its host token from `--hub-token` or KAIBO_HUB_TOKEN.
+pub(crate) fn hub_link(
+    url: Option<&str>,
+    token: Option<&str>,
+) -> anyhow::Result<Option<kaibo_runtime::HubLink>> {
+    let from_env = std::env::var("KAIBO_HUB_TOKEN").ok();
+    let chosen = token
+        .or(from_env.as_deref())
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    match (url, chosen) {
+        (Some(url), Some(token)) => Ok(Some(kaibo_runtime::HubLink::new(
+            url,
+            kaibo_model::Secret::new(token),
+        )?)),
+        (Some(_), None) => Err(anyhow!(
+            "--hub needs the hub's host token: --hub-token TOKEN or KAIBO_HUB_TOKEN (`kaibo hub` prints it when it starts)"
+        )),
+        (None, _) if token.is_some() => Err(anyhow!("--hub-token goes with --hub URL")),
+        (None, _) => Ok(None),
+    }
+}
+
 /// The RTMP destination and the hub a probe goes to: at least one.
 fn probe_targets(
     args: &ProbeArgs,
@@ -539,26 +562,7 @@ fn probe_targets(
         }
         Some(Err(e)) => return Err(e.into()),
     };
-    let token = args
-        .hub_token
-        .clone()
-        .or_else(|| std::env::var("KAIBO_HUB_TOKEN").ok())
-        .filter(|t| !t.trim().is_empty());
-    let hub = match (&args.hub, token) {
-        (Some(url), Some(token)) => Some(kaibo_runtime::HubLink::new(
-            url,
-            kaibo_model::Secret::new(token.trim()),
-        )?),
-        (Some(_), None) => {
-            return Err(anyhow!(
-                "--hub needs the hub's host token: --hub-token TOKEN or KAIBO_HUB_TOKEN (`kaibo hub` prints it when it starts)"
-            ));
-        }
-        (None, Some(_)) if args.hub_token.is_some() => {
-            return Err(anyhow!("--hub-token goes with --hub URL"));
-        }
-        (None, _) => None,
-    };
+    let hub = hub_link(args.hub.as_deref(), args.hub_token.as_deref())?;
     if dest.is_none() && hub.is_none() {
         return Err(anyhow!(
             "give the platform's push URL (--to rtmp://HOST/APP/KEY) or a Kaibo hub (--hub https://HOST --hub-token TOKEN)"

@@ -326,7 +326,7 @@ fn a_whip_destination_is_checked_with_a_real_session() {
     assert_eq!(dest["status"], "pass", "{}", good.report);
     assert_eq!(ingest.offers(), 1);
     assert_eq!(ingest.deletes(), 1, "the test session was not ended");
-    // The uplink probe publishes over RTMP: no network items for a WHIP destination.
+    // The uplink probe publishes over RTMP: no network items for a WHIP destination alone.
     assert!(!good.stdout.contains("network.uplink"), "{}", good.report);
 
     let wrong = check(&["--to", &url, "--whip-token", "not-the-token"], dir.path());
@@ -356,4 +356,42 @@ fn a_whip_destination_is_checked_with_a_real_session() {
         dest["hint"].as_str().unwrap_or("").contains("UDP"),
         "{dest}"
     );
+}
+
+#[test]
+fn a_hub_measures_the_link_for_a_whip_destination() {
+    // A WHIP destination cannot take the RTMP test publish: with a hub named, the uplink is an
+    // upload to it and the downlink its download; a wrong host token is named in every item.
+    let ingest = kaibo_ingest::WhipIngest::start(Some(KEY))
+        .unwrap_or_else(|e| panic!("the test WHIP ingest: {e}"));
+    let hub = common::HubProcess::start(None, "127.0.0.1");
+    let dir = TempDir::new();
+    let url = ingest.url("/whip");
+    let base = ["--to", &url, "--whip-token", KEY, "--hub", &hub.url];
+    let ran = check(
+        &[&base[..], &["--hub-token", &hub.token]].concat(),
+        dir.path(),
+    );
+    assert_eq!(status(&ran, "destination"), "pass", "{}", ran.report);
+    for id in ["network.uplink", "network.downlink"] {
+        // Loopback: far above WeCom's 2 and 4 Mbit/s.
+        assert_eq!(status(&ran, id), "pass", "{}", ran.report);
+    }
+    item(&ran, "network.rtt");
+    assert!(!ran.stdout.contains(&hub.token) && !ran.stderr.contains(&hub.token));
+
+    let wrong = check(
+        &[&base[..], &["--hub-token", "not-the-hub-token-at-all"]].concat(),
+        dir.path(),
+    );
+    let up = item(&wrong, "network.uplink");
+    assert_eq!(up["status"], "fail", "{}", wrong.report);
+    assert!(
+        up["hint"]
+            .as_str()
+            .unwrap_or("")
+            .contains("refused the host token"),
+        "{up}"
+    );
+    assert!(!wrong.stdout.contains("not-the-hub-token-at-all"));
 }

@@ -147,67 +147,11 @@ fn the_downlink_is_measured_over_https_and_an_untrusted_certificate_is_named() {
     assert!(stderr.contains("certificate is not trusted"), "{stderr}");
 }
 
-/// `kaibo hub` on the far side of a shaped link; stopped on drop.
-struct FarHub {
-    child: std::process::Child,
-    url: String,
-    token: String,
-    _dir: kaibo_testkit::TempDir,
-}
-
-impl Drop for FarHub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn hub_behind(link: &ShapedLink) -> FarHub {
-    use std::io::BufRead;
-    let dir = kaibo_testkit::TempDir::new();
-    let mut child = std::process::Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            link.namespace(),
-            env!("CARGO_BIN_EXE_kaibo"),
-        ])
-        .args(["hub", "--listen", &format!("{}:0", link.far_ip), "--db"])
-        .arg(dir.path().join("hub.sqlite"))
-        .arg("--log-file")
-        .arg(dir.path().join("hub.log"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("kaibo hub runs in the namespace");
-    let stdout = child.stdout.take().expect("stdout");
-    let (mut addr, mut token) = (None, None);
-    let mut lines = std::io::BufReader::new(stdout).lines();
-    for line in lines.by_ref().map_while(Result::ok) {
-        if let Some(a) = line.strip_prefix("Kaibo hub listening on ") {
-            addr = Some(a.trim().to_owned());
-        }
-        if line.starts_with("Host token") {
-            token = line.rsplit(' ').next().map(str::to_owned);
-        }
-        if addr.is_some() && token.is_some() {
-            break;
-        }
-    }
-    // The hub goes on writing (and once died of the closed pipe when nobody read it).
-    std::thread::spawn(move || lines.for_each(drop));
-    FarHub {
-        child,
-        url: format!("http://{}", addr.expect("the hub says where it listens")),
-        token: token.expect("the hub prints its host token"),
-        _dir: dir,
-    }
-}
-
 #[test]
 fn probe_against_a_hub_measures_both_directions() {
     let link = ShapedLink::new(1500);
     link.shape_down(8000);
-    let hub = hub_behind(&link);
+    let hub = common::HubProcess::start(Some(link.namespace()), &link.far_ip);
     let run = || probe_json(&["--hub", &hub.url, "--hub-token", &hub.token]);
     let kbps = |r: &serde_json::Value, k: &str| r[k].as_f64().unwrap_or(0.0);
     let within = |got: f64, link: f64| {

@@ -120,6 +120,7 @@ fn main() {
         audio_kbps: profile.audio_kbps,
         profile: profile.clone(),
         download_url: None,
+        hub: None,
         scene: None,
         script: Some(script),
         overlay: Default::default(),

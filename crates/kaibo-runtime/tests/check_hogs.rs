@@ -37,6 +37,7 @@ fn a_running_download_is_named_as_a_bandwidth_hog() {
         audio_kbps: profile.audio_kbps,
         profile,
         download_url: None,
+        hub: None,
         scene: None,
         script: None,
         overlay: Default::default(),

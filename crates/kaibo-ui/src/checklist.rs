@@ -247,6 +247,7 @@ impl KaiboApp {
             whip: None,
             profile: profile.clone(),
             download_url: None,
+            hub: None,
             scene,
             video: self.settings.video,
             audio_kbps: crate::app::AUDIO_KBPS,

@@ -79,3 +79,65 @@ pub fn run(args: &[&str], display: Option<&str>, log: &Path) -> Ran {
     );
     ran
 }
+
+/// `kaibo hub` on `ip` (in a network namespace when given), with its address and host token;
+/// stopped on drop.
+pub struct HubProcess {
+    child: std::process::Child,
+    pub url: String,
+    pub token: String,
+    _dir: kaibo_testkit::TempDir,
+}
+
+impl HubProcess {
+    pub fn start(netns: Option<&str>, ip: &str) -> HubProcess {
+        use std::io::BufRead;
+        let dir = kaibo_testkit::TempDir::new();
+        let mut command = match netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, env!("CARGO_BIN_EXE_kaibo")]);
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_kaibo")),
+        };
+        let mut child = command
+            .args(["hub", "--listen", &format!("{ip}:0"), "--db"])
+            .arg(dir.path().join("hub.sqlite"))
+            .arg("--log-file")
+            .arg(dir.path().join("hub.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("kaibo hub runs");
+        let stdout = child.stdout.take().expect("stdout");
+        let (mut addr, mut token) = (None, None);
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        for line in lines.by_ref().map_while(Result::ok) {
+            if let Some(a) = line.strip_prefix("Kaibo hub listening on ") {
+                addr = Some(a.trim().to_owned());
+            }
+            if line.starts_with("Host token") {
+                token = line.rsplit(' ').next().map(str::to_owned);
+            }
+            if addr.is_some() && token.is_some() {
+                break;
+            }
+        }
+        // The hub goes on writing (and once died of the closed pipe when nobody read it).
+        std::thread::spawn(move || lines.for_each(drop));
+        HubProcess {
+            child,
+            url: format!("http://{}", addr.expect("the hub says where it listens")),
+            token: token.expect("the hub prints its host token"),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -41,6 +41,9 @@ pub struct CheckRequest {
     pub profile: PlatformProfile,
     /// An http:// file to time a download from, for the downlink.
     pub download_url: Option<String>,
+    /// A Kaibo hub to test the link against: the downlink when there is no `download_url`,
+    /// and the uplink too when the destination cannot be probed (WHIP, or none given).
+    pub hub: Option<crate::HubLink>,
     pub scene: Option<Scene>,
     /// The stream's video settings (the encode test's size, rate and encoder).
     pub video: VideoSettings,
@@ -95,10 +98,18 @@ pub fn run_check(req: &CheckRequest, on_item: impl Fn(&CheckItem) + Sync) -> Che
     };
     let lang = req.lang;
     std::thread::scope(|s| {
+        let download = req.download_url.as_deref();
         if let Some(dest) = &req.destination {
             let emit = &emit;
             spawn(s, "kaibo-check-net", move || {
-                for item in network_items(dest, &req.profile, req.download_url.as_deref(), lang) {
+                for item in network_items(dest, req.hub.as_ref(), &req.profile, download, lang) {
+                    emit(item);
+                }
+            });
+        } else if let Some(hub) = &req.hub {
+            let emit = &emit;
+            spawn(s, "kaibo-check-net", move || {
+                for item in hub_network_items(hub, &req.profile, download, lang) {
                     emit(item);
                 }
             });
@@ -166,8 +177,26 @@ fn whip_item(endpoint: &WhipEndpoint, lang: Language) -> CheckItem {
     kaibo_check::evaluate_destination(&outcome, lang)
 }
 
+/// The link measured against a hub alone: the destination is not one the probe can publish
+/// to (WHIP), or none was given.
+fn hub_network_items(
+    hub: &crate::HubLink,
+    profile: &PlatformProfile,
+    download_url: Option<&str>,
+    lang: Language,
+) -> Vec<CheckItem> {
+    match crate::run_probe(None, Some(hub), profile, download_url, |_, _| {}) {
+        Ok(report) => kaibo_check::evaluate_probe(&report, lang),
+        Err(e) => [ids::NETWORK_UPLINK, ids::NETWORK_DOWNLINK, ids::NETWORK_RTT]
+            .into_iter()
+            .map(|id| CheckItem::new(id, CheckStatus::Fail, "not measured", e.to_string()))
+            .collect(),
+    }
+}
+
 fn network_items(
     dest: &Destination,
+    hub: Option<&crate::HubLink>,
     profile: &PlatformProfile,
     download_url: Option<&str>,
     lang: Language,
@@ -176,8 +205,13 @@ fn network_items(
     match crate::run_probe(Some(dest), None, profile, None, |_, _| {}) {
         Ok(mut report) => {
             let mut down_item = None;
-            if let Some(url) = download_url {
-                match crate::measure_downlink(url, None, Duration::from_secs(3)) {
+            let download = match (download_url, hub) {
+                (Some(url), _) => Some((url.to_owned(), None)),
+                (None, Some(hub)) => Some((hub.download_url(4), Some(hub.token()))),
+                (None, None) => None,
+            };
+            if let Some((url, token)) = download {
+                match crate::measure_downlink(&url, token, Duration::from_secs(3)) {
                     Ok(kbps) => report.downlink_kbps = Some(kbps.round()),
                     Err(e) => {
                         down_item = Some(CheckItem::new(
