@@ -213,10 +213,20 @@ impl Hub {
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         let _ = self.shared.heartbeat();
-        if let Some(server) = self.server.take()
-            && let Err(e) = server.await
-        {
-            log::warn!("hub server task: {e}");
+        // Graceful, but not forever: a client that stopped reading (a link test's download,
+        // say) would hold its connection, and with it the shutdown, for minutes.
+        if let Some(mut server) = self.server.take() {
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+                Ok(Err(e)) => log::warn!("hub server task: {e}"),
+                Ok(Ok(())) => {}
+                Err(_) => {
+                    log::warn!(
+                        "hub: connections still open {} s after stopping; closing them",
+                        SHUTDOWN_GRACE.as_secs()
+                    );
+                    server.abort();
+                }
+            }
         }
     }
 }
@@ -226,6 +236,9 @@ impl Drop for Hub {
         let _ = self.stop.send(true);
     }
 }
+
+/// How long stopping waits for open requests to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// A hub with its own runtime.
 pub struct BackgroundHub {

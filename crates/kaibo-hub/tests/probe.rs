@@ -70,8 +70,16 @@ async fn the_upload_test_counts_a_body_far_beyond_the_api_limit() {
     assert_eq!(res.status(), 200);
     let got: serde_json::Value = res.json().await.expect("JSON");
     assert_eq!(got["bytes"], 20 * 1024 * 1024, "{got}");
-    assert!(got["kbps"].as_f64().unwrap_or(0.0) > 1000.0, "{got}");
-    assert!(got["seconds"].as_f64().unwrap_or(-1.0) >= 0.0, "{got}");
+    let (kbps, seconds) = (
+        got["kbps"].as_f64().unwrap_or(0.0),
+        got["seconds"].as_f64().unwrap_or(0.0),
+    );
+    // kbit/s: bytes × 8 / 1000 over the seconds it took.
+    let expected = 20.0 * 1024.0 * 1024.0 * 8.0 / 1000.0 / seconds;
+    assert!(
+        seconds > 0.0 && (kbps - expected).abs() <= expected * 0.001,
+        "{got}"
+    );
     // Other routes keep their small limit.
     let (status, _) = t
         .client
@@ -84,4 +92,27 @@ async fn the_upload_test_counts_a_body_far_beyond_the_api_limit() {
         .map(|r| (r.status().as_u16(), ()))
         .expect("the hub answers");
     assert_eq!(status, 413);
+}
+
+#[tokio::test]
+async fn a_download_nobody_reads_does_not_hold_the_hub_open() {
+    // A client that asked for ten seconds of data and stopped reading keeps its connection
+    // (and, graceful shutdown being graceful, the hub) open for as long as TCP retries.
+    let t = start().await;
+    let res = t
+        .client
+        .get(format!("{}/api/v1/host/probe/down?seconds=10", t.base))
+        .bearer_auth(t.host())
+        .send()
+        .await
+        .expect("the hub answers");
+    assert_eq!(res.status(), 200);
+    // Let the queues between the two fill up.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(30), t.hub.shutdown()).await;
+    assert!(
+        stopped.is_ok(),
+        "the hub did not stop with a stalled download open"
+    );
+    drop(res);
 }

@@ -247,10 +247,15 @@ impl AckMeter {
         rate
     }
 
-    /// The acknowledged rate from the end of the warm-up to the last sample; `None` when
-    /// nothing was acknowledged after it.
+    /// The delivered rate from the end of the warm-up to the last sample; `None` when less
+    /// than half the time after the warm-up was sampled.
     pub fn uplink_kbps(&self) -> Option<f64> {
         let (t0, a0) = self.mark?;
+        // Fewer than half the planned seconds after the warm-up say too little (a probe that
+        // broke off early).
+        if self.last.0 - t0 < (self.duration - self.warmup) / 2 {
+            return None;
+        }
         Some(kbps(self.last.1.saturating_sub(a0), self.last.0 - t0))
     }
 

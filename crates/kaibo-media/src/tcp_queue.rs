@@ -146,6 +146,11 @@ impl TcpSocket {
     pub fn discard_on_close(&self) -> bool {
         rustix::net::sockopt::set_socket_linger(&self.0, Some(std::time::Duration::ZERO)).is_ok()
     }
+
+    /// Shuts the connection down both ways: a write blocked on a full queue fails at once.
+    pub fn shut_down(&self) -> bool {
+        rustix::net::shutdown(&self.0, rustix::net::Shutdown::Both).is_ok()
+    }
 }
 
 /// getsockopt(TCP_INFO): neither rustix nor socket2 offers it, so this is the one place the
@@ -179,7 +184,10 @@ fn socket_of(inode: u64) -> Option<std::os::fd::OwnedFd> {
         rustix::process::PidfdFlags::empty(),
     )
     .ok()?;
-    rustix::process::pidfd_getfd(&me, fd, rustix::process::PidfdGetfdFlags::empty()).ok()
+    let socket =
+        rustix::process::pidfd_getfd(&me, fd, rustix::process::PidfdGetfdFlags::empty()).ok()?;
+    // The number may have been closed and given to another file since it was looked up.
+    (rustix::fs::fstat(&socket).ok()?.st_ino == inode).then_some(socket)
 }
 
 /// The descriptor number of this process's socket with `inode`.

@@ -49,11 +49,12 @@ impl HubLink {
         &self.token
     }
 
-    /// One cheap host request first, so a wrong address or token is named as such rather than
-    /// as a connection the hub cut in the middle of an upload.
-    fn check(&self, client: &reqwest::blocking::Client) -> Result<(), ProbeError> {
-        let answer = client
-            .get(format!("{}/api/v1/host/overlay", self.base))
+    /// An empty upload test first: a wrong address, token or an older hub without the probe
+    /// routes is named as such, not as a connection cut in the middle of the upload (reqwest
+    /// reads the answer only once a body is sent, and the test's body never ends).
+    fn check(&self) -> Result<(), ProbeError> {
+        let answer = client(Duration::from_secs(10))?
+            .post(format!("{}/api/v1/host/probe/up", self.base))
             .bearer_auth(self.token.expose())
             .send()
             .map_err(|e| {
@@ -69,13 +70,28 @@ impl HubLink {
                 "the hub refused the host token ({}); give the token `kaibo hub` printed",
                 answer.status()
             ))),
+            404 | 405 => Err(ProbeError::Hub(format!(
+                "{} has no link test ({}): it is not a Kaibo hub, or one older than this Kaibo; check the address or update the hub",
+                self.base,
+                answer.status()
+            ))),
             _ => Err(ProbeError::Hub(format!(
-                "{} answered {} where a Kaibo hub answers; check the address",
+                "{} answered {} to the link test; check the address",
                 self.base,
                 answer.status()
             ))),
         }
     }
+}
+
+/// A client that goes to the hub directly: through a proxy the connection would be the
+/// proxy's, not one whose counters tell what reached the hub.
+fn client(timeout: Duration) -> Result<reqwest::blocking::Client, ProbeError> {
+    reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .build()
+        .map_err(|e| ProbeError::Hub(e.to_string()))
 }
 
 /// Uploads to the hub at `send_kbps` for `duration`, reporting progress like the RTMP probe.
@@ -100,18 +116,17 @@ pub fn hub_uplink(
         })?
         .map(|a| a.ip())
         .collect();
+    // On its own client, gone before the upload: its pooled connection is not mistaken for
+    // the upload's.
+    hub.check()?;
     // Our connection to the hub is the one that was not there before.
     let before = sockets_to(port, &ips);
     let stop = Arc::new(AtomicBool::new(false));
     let body = Paced::new(send_kbps, Arc::clone(&stop));
     let token = hub.token.expose().to_owned();
-    let client = reqwest::blocking::Client::builder()
-        .timeout(duration + Duration::from_secs(10))
-        .build()
-        .map_err(|e| ProbeError::Hub(e.to_string()))?;
-    hub.check(&client)?;
+    let uploader = client(duration + Duration::from_secs(10))?;
     let upload = std::thread::spawn(move || {
-        client
+        uploader
             .post(url)
             .bearer_auth(token)
             .body(reqwest::blocking::Body::new(body))
@@ -125,44 +140,44 @@ pub fn hub_uplink(
         if !meter.due() {
             continue;
         }
+        // The new connection that carries the upload: chosen once it has sent a burst, so a
+        // second one still in its handshake is not taken for it.
         socket = socket.or_else(|| {
             sockets_to(port, &ips)
                 .into_iter()
                 .filter(|s| !before.contains(s))
-                .max_by_key(|s| tcp_stats(*s).map_or(0, |t| t.bytes_sent))
-                .and_then(TcpSocket::of)
+                .filter_map(|s| Some((s, tcp_stats(s)?.bytes_sent)))
+                .filter(|(_, sent)| *sent > 64 * 1024)
+                .max_by_key(|(_, sent)| *sent)
+                .and_then(|(s, _)| TcpSocket::of(s))
         });
         if let Some(rate) = socket.as_ref().and_then(|s| meter.read(|| s.stats())) {
             progress(meter.fraction(), rate);
         }
     }
+    let finished_early = upload.is_finished();
+    stop.store(true, Ordering::SeqCst);
     // What still waits in the socket would take seconds to drain on a narrow link, and the
-    // stream may follow at once: the connection is reset, not closed politely.
+    // stream may follow at once: the connection is reset, not closed politely. Shutting it
+    // down also wakes a write blocked on a full queue, so the upload ends now.
     if let Some(s) = &socket {
         s.discard_on_close();
+        s.shut_down();
     }
     // Our duplicate would keep the connection open after the client closes its own.
     drop(socket);
-    stop.store(true, Ordering::SeqCst);
     let answer = upload
         .join()
         .map_err(|_| ProbeError::Hub("the upload test stopped unexpectedly".into()))?;
-    match answer {
-        Ok(status) if !status.is_success() => {
-            return Err(ProbeError::Hub(format!(
-                "the hub answered {status} to the upload test; is it a Kaibo hub of this version?"
-            )));
-        }
-        // Cut off by us once the time was up: the expected end.
-        _ if stop.load(Ordering::SeqCst) && meter.uplink_kbps().is_some() => {}
-        Err(e) => {
-            return Err(ProbeError::Hub(format!(
-                "the upload test to {} failed: {}. Check the address and the network",
-                hub.base,
-                crate::downlink::why(&e)
-            )));
-        }
-        Ok(_) => {}
+    if finished_early {
+        let why = match answer {
+            Ok(status) => format!("the hub answered {status} before the test was over"),
+            Err(e) => crate::downlink::why(&e),
+        };
+        return Err(ProbeError::Hub(format!(
+            "the upload test to {} broke off: {why}. Check the network, or a proxy's upload limit in front of the hub",
+            hub.base
+        )));
     }
     let uplink_kbps = meter.uplink_kbps().ok_or_else(|| {
         ProbeError::Hub(format!(
@@ -180,7 +195,8 @@ pub fn hub_uplink(
 /// An endless body of noise at a fixed rate (a 64 KiB burst at most), cut off with an error
 /// once `stop` is set so the request ends without waiting for the queue to drain.
 struct Paced {
-    started: Instant,
+    /// Set on the first read: the time before (the connection's set-up) sends nothing.
+    started: Option<Instant>,
     bytes_per_s: f64,
     sent: u64,
     stop: Arc<AtomicBool>,
@@ -199,7 +215,7 @@ impl Paced {
             })
             .collect();
         Self {
-            started: Instant::now(),
+            started: None,
             bytes_per_s: f64::from(kbps) * 1000.0 / 8.0,
             sent: 0,
             stop,
@@ -214,7 +230,8 @@ impl Read for Paced {
             if self.stop.load(Ordering::SeqCst) {
                 return Err(std::io::Error::other("the upload test is over"));
             }
-            let allowed = (self.started.elapsed().as_secs_f64() * self.bytes_per_s) as u64
+            let started = *self.started.get_or_insert_with(Instant::now);
+            let allowed = (started.elapsed().as_secs_f64() * self.bytes_per_s) as u64
                 + self.noise.len() as u64;
             let room = allowed.saturating_sub(self.sent) as usize;
             if room > 0 {

@@ -9,13 +9,15 @@
 
 use super::{ApiQuery, HostAuth};
 use crate::error::ApiError;
+use crate::state::Shared;
 use axum::Json;
 use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 const CHUNK: usize = 64 * 1024;
@@ -48,8 +50,12 @@ pub struct DownQuery {
     seconds: Option<u64>,
 }
 
-/// Random bytes for the asked number of seconds.
-pub async fn down(_: HostAuth, ApiQuery(q): ApiQuery<DownQuery>) -> Result<Response, ApiError> {
+/// Random bytes for the asked number of seconds (ending early when the hub stops).
+pub async fn down(
+    _: HostAuth,
+    State(shared): State<Arc<Shared>>,
+    ApiQuery(q): ApiQuery<DownQuery>,
+) -> Result<Response, ApiError> {
     let seconds = q.seconds.unwrap_or(4);
     if !(1..=10).contains(&seconds) {
         return Err(ApiError::bad_request(
@@ -58,14 +64,18 @@ pub async fn down(_: HostAuth, ApiQuery(q): ApiQuery<DownQuery>) -> Result<Respo
         ));
     }
     let until = Instant::now() + Duration::from_secs(seconds);
-    let chunks = futures_util::stream::unfold(0usize, move |i| async move {
-        (Instant::now() < until).then(|| {
-            let at = (i % 16) * CHUNK;
-            (
-                Ok::<_, std::convert::Infallible>(noise().slice(at..at + CHUNK)),
-                i + 1,
-            )
-        })
+    let stopping = shared.shutdown.clone();
+    let chunks = futures_util::stream::unfold(0usize, move |i| {
+        let stopping = *stopping.borrow();
+        async move {
+            (Instant::now() < until && !stopping).then(|| {
+                let at = (i % 16) * CHUNK;
+                (
+                    Ok::<_, std::convert::Infallible>(noise().slice(at..at + CHUNK)),
+                    i + 1,
+                )
+            })
+        }
     });
     let mut res = Body::from_stream(chunks).into_response();
     let h = res.headers_mut();
@@ -86,14 +96,23 @@ pub struct Received {
 }
 
 /// Reads and drops the body, up to the limits, and says how much arrived how fast.
-pub async fn up(_: HostAuth, body: Body) -> Result<Json<Received>, ApiError> {
+pub async fn up(
+    _: HostAuth,
+    State(shared): State<Arc<Shared>>,
+    body: Body,
+) -> Result<Json<Received>, ApiError> {
+    let mut stopping = shared.shutdown.clone();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(UPLOAD_SECONDS);
     let mut stream = body.into_data_stream();
     let mut bytes = 0u64;
     while bytes < UPLOAD_BYTES {
         let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, stream.next()).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout(left, stream.next()) => next,
+            () = crate::state::stopped(&mut stopping) => break,
+        };
+        match next {
             Ok(Some(Ok(chunk))) => bytes += chunk.len() as u64,
             Ok(Some(Err(e))) => {
                 return Err(ApiError::bad_request(
