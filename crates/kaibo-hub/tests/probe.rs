@@ -5,17 +5,24 @@ mod common;
 use common::{refused, start};
 use std::time::Instant;
 
+/// Starts the hub's download test of `seconds`, as the host.
+async fn download(t: &common::TestHub, seconds: u32) -> reqwest::Response {
+    t.client
+        .get(format!(
+            "{}/api/v1/host/probe/down?seconds={seconds}",
+            t.base
+        ))
+        .bearer_auth(t.host())
+        .send()
+        .await
+        .expect("the hub answers")
+}
+
 #[tokio::test]
 async fn the_download_test_sends_random_bytes_for_the_asked_seconds() {
     let t = start().await;
     let started = Instant::now();
-    let res = t
-        .client
-        .get(format!("{}/api/v1/host/probe/down?seconds=1", t.base))
-        .bearer_auth(t.host())
-        .send()
-        .await
-        .expect("the hub answers");
+    let res = download(&t, 1).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.headers()["content-type"],
@@ -99,13 +106,7 @@ async fn a_download_nobody_reads_does_not_hold_the_hub_open() {
     // A client that asked for ten seconds of data and stopped reading keeps its connection
     // (and, graceful shutdown being graceful, the hub) open for as long as TCP retries.
     let t = start().await;
-    let res = t
-        .client
-        .get(format!("{}/api/v1/host/probe/down?seconds=10", t.base))
-        .bearer_auth(t.host())
-        .send()
-        .await
-        .expect("the hub answers");
+    let res = download(&t, 10).await;
     assert_eq!(res.status(), 200);
     // Let the queues between the two fill up.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
