@@ -35,7 +35,7 @@ fn bitrate_follows_a_narrowing_and_widening_link_without_disconnecting() {
             "--bitrate-kbps",
             "2500",
             "--duration",
-            "32",
+            "36",
             "--json",
         ])
         .args(["--to", &nginx.url("live", "shaped")])
@@ -107,10 +107,13 @@ fn bitrate_follows_a_narrowing_and_widening_link_without_disconnecting() {
         narrow.iter().all(|s| s.kbps + 128.0 < 1500.0 * 1.2),
         "an overshoot above 120 %:\n{all}"
     );
-    // Back near the configured rate after the link widens again.
+    // Back near the configured rate after the link widens again. How fast is the
+    // benchmark's business (`cargo xtask bench abr`, target ≤ 10 s); here it has 11 s, since a
+    // probe that congested the narrow link just before it widened holds the rate for 4 s and
+    // x264 then takes 2-3 s to follow (CI once saw 1999 kbps 9 s after).
     let late: Vec<&Sample> = samples
         .iter()
-        .filter(|s| s.at >= widened + Duration::from_secs(9))
+        .filter(|s| s.at >= widened + Duration::from_secs(11))
         .collect();
     assert!(!late.is_empty(), "{all}");
     assert!(
