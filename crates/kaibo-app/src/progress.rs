@@ -117,8 +117,14 @@ pub fn probe_report(r: &ProbeReport, platform: &str) -> String {
         Verdict::Warn => ("WARN", "勉强"),
         Verdict::Fail => ("FAIL", "不足"),
     };
+    // A link that carried everything the probe sent is at least that fast.
+    let at_least = if r.link_saturated == Some(false) {
+        "at least "
+    } else {
+        ""
+    };
     let mut out = format!(
-        "uplink {:.2} Mbit/s, {platform} needs {:.1} Mbit/s: {word} {zh}\n",
+        "uplink {at_least}{:.2} Mbit/s, {platform} needs {:.1} Mbit/s: {word} {zh}\n",
         r.uplink_kbps / 1000.0,
         f64::from(r.required_uplink_kbps) / 1000.0
     );

@@ -48,12 +48,16 @@ fn probe_judges_narrow_fair_and_wide_links() {
     );
     assert_eq!(narrow["required_uplink_kbps"], 2000);
 
+    // The narrow link could not carry what the probe sent: its queue grew.
+    assert_eq!(narrow["link_saturated"], true, "{narrow}");
     let (code, fair) = probe_at(3000);
     assert_eq!(fair["verdict"], "pass", "{fair}");
     assert_eq!(code, Some(0));
 
     let (_, wide) = probe_at(8000);
     assert_eq!(wide["verdict"], "pass", "{wide}");
+    // The wide one carried everything (3.3 Mbit/s): its capacity is at least that.
+    assert_eq!(wide["link_saturated"], false, "{wide}");
     eprintln!("1500: {narrow}\n3000: {fair}\n8000: {wide}");
     let rec = |r: &serde_json::Value| r["recommended_video_kbps"].as_u64().unwrap_or(0);
     assert!(
@@ -167,6 +171,7 @@ fn probe_against_a_hub_measures_both_directions() {
         "uplink through 1500 kbit/s: {narrow_up}"
     );
     assert!(kbps(&narrow_up, "downlink_kbps") > 4400.0, "{narrow_up}");
+    assert_eq!(narrow_up["link_saturated"], true, "{narrow_up}");
     assert_eq!(narrow_up["verdict"], "fail", "{narrow_up}");
     assert_eq!(code, Some(1));
     // The connection's own smallest round trip (tens of µs on a veth pair).

@@ -192,6 +192,7 @@ mod tests {
     fn report(up: f64, down: Option<f64>, rtt: Option<f64>) -> ProbeReport {
         ProbeReport {
             uplink_kbps: up,
+            link_saturated: Some(true),
             downlink_kbps: down,
             rtt_ms: rtt,
             retransmit_pct: None,

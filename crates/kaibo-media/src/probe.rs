@@ -21,6 +21,10 @@ use std::time::{Duration, Instant};
 pub struct UplinkMeasure {
     /// Acknowledged rate after the warm-up.
     pub uplink_kbps: f64,
+    /// Whether the connection's queue grew while measured: the link took less than was sent,
+    /// so the rate is its capacity. `false`: it carried everything, so its capacity is at
+    /// least the rate. `None` without the kernel's counters.
+    pub saturated: Option<bool>,
     /// The connection's smallest round trip (TCP_INFO): the path without the queue the probe
     /// itself builds; else the median TCP connect time.
     pub rtt_ms: Option<f64>,
@@ -155,6 +159,7 @@ pub fn probe_uplink(
             });
     Ok(UplinkMeasure {
         uplink_kbps,
+        saturated: meter.saturated(),
         rtt_ms: meter.min_rtt_ms().or(rtt_ms),
         retransmit_pct,
     })
@@ -172,6 +177,8 @@ pub struct AckMeter {
     last: (Instant, u64),
     first: Option<TcpStats>,
     latest: Option<TcpStats>,
+    /// The counters when the measured window began.
+    at_mark: Option<TcpStats>,
 }
 
 impl AckMeter {
@@ -187,6 +194,7 @@ impl AckMeter {
             last: (started, 0),
             first: None,
             latest: None,
+            at_mark: None,
         }
     }
 
@@ -217,7 +225,12 @@ impl AckMeter {
         }
         self.first.get_or_insert(stats);
         self.latest = Some(stats);
-        Some(self.sample_at(now, stats.delivered_bytes()))
+        let marked = self.mark.is_some();
+        let rate = self.sample_at(now, stats.delivered_bytes());
+        if !marked && self.mark.is_some() {
+            self.at_mark = Some(stats);
+        }
+        Some(rate)
     }
 
     /// The counts so far came from the kernel ([`AckMeter::read`]); another source would not
@@ -264,6 +277,15 @@ impl AckMeter {
         let (a, b) = self.first.zip(self.latest)?;
         let sent = b.bytes_sent.checked_sub(a.bytes_sent).filter(|s| *s > 0)?;
         Some(b.bytes_retrans.saturating_sub(a.bytes_retrans) as f64 * 100.0 / sent as f64)
+    }
+
+    /// Whether the queue grew by more than a tenth of a second of the measured rate over the
+    /// window (see [`UplinkMeasure::saturated`]).
+    pub fn saturated(&self) -> Option<bool> {
+        let (start, end) = self.at_mark.zip(self.latest)?;
+        let kbps = self.uplink_kbps()?;
+        let growth = end.queued_bytes() as f64 - start.queued_bytes() as f64;
+        Some(growth > kbps * 1000.0 / 8.0 * 0.1)
     }
 
     /// The connection's smallest round trip, ms.

@@ -91,6 +91,10 @@ pub struct TcpStats {
     pub sacked_segments: u32,
     /// The sender's segment size.
     pub mss: u32,
+    /// Segments sent and not yet acknowledged (cumulatively).
+    pub unacked_segments: u32,
+    /// Bytes written by the application and not yet sent (Linux ≥ 4.6).
+    pub notsent_bytes: u32,
     /// Bytes sent, retransmissions included (Linux ≥ 4.19; 0 before).
     pub bytes_sent: u64,
     /// Bytes sent again (Linux ≥ 4.19; 0 before).
@@ -107,6 +111,13 @@ impl TcpStats {
     /// of them at once; a rate taken across such a jump counts bytes from before its window.
     pub fn delivered_bytes(&self) -> u64 {
         self.bytes_acked + u64::from(self.sacked_segments) * u64::from(self.mss)
+    }
+
+    /// What the connection holds that has not reached the peer: unsent bytes plus segments in
+    /// flight (less those the peer already holds).
+    pub fn queued_bytes(&self) -> u64 {
+        let in_flight = self.unacked_segments.saturating_sub(self.sacked_segments);
+        u64::from(self.notsent_bytes) + u64::from(in_flight) * u64::from(self.mss)
     }
 }
 
@@ -134,6 +145,8 @@ impl TcpSocket {
             bytes_acked: info.tcpi_bytes_acked,
             sacked_segments: info.tcpi_sacked,
             mss: info.tcpi_snd_mss,
+            unacked_segments: info.tcpi_unacked,
+            notsent_bytes: info.tcpi_notsent_bytes,
             bytes_sent: info.tcpi_bytes_sent,
             bytes_retrans: info.tcpi_bytes_retrans,
             rtt_us: info.tcpi_rtt,

@@ -187,6 +187,7 @@ pub fn hub_uplink(
     })?;
     Ok(UplinkMeasure {
         uplink_kbps,
+        saturated: meter.saturated(),
         rtt_ms: meter.min_rtt_ms(),
         retransmit_pct: meter.retransmit_pct(),
     })

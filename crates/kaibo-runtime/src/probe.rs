@@ -65,6 +65,7 @@ pub fn run_probe(
     };
     Ok(ProbeReport {
         uplink_kbps: measure.uplink_kbps.round(),
+        link_saturated: measure.saturated,
         downlink_kbps: downlink_kbps.map(f64::round),
         rtt_ms: measure.rtt_ms.map(|r| (r * 10.0).round() / 10.0),
         retransmit_pct: measure.retransmit_pct.map(|r| (r * 100.0).round() / 100.0),
