@@ -6,6 +6,7 @@
 mod bench;
 mod bench_app;
 mod bench_latency;
+mod bench_net;
 mod install;
 
 use std::process::{Command, ExitCode};
