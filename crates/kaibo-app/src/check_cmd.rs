@@ -6,7 +6,7 @@ use kaibo_model::{
     CheckItem, CheckReport, CheckStatus, EncoderChoice, Language, OutputSpec, Scene,
     parse_resolution,
 };
-use kaibo_runtime::{CheckRequest, load_scene_file, platform_profiles};
+use kaibo_runtime::{CheckRequest, load_scene_file};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -117,15 +117,7 @@ fn default_record_dir() -> PathBuf {
 
 fn request_from(args: &CheckArgs) -> Result<CheckRequest> {
     let lang = language(args.lang.as_deref())?;
-    let profiles = platform_profiles()
-        .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;
-    let profile = profiles.get(&args.profile).ok_or_else(|| {
-        anyhow!(
-            "unknown profile \"{}\"; known: {}",
-            args.profile,
-            profiles.ids().join(", ")
-        )
-    })?;
+    let profile = crate::cli::platform_profile(&args.profile)?;
     let (mut destination, mut whip) = (None, None);
     if let Some(url) = &args.to {
         match OutputSpec::parse_destination(url, args.whip_token.as_deref())? {

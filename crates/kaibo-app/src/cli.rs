@@ -212,20 +212,8 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
             "nothing to show: give --source SPEC (e.g. --source screen) or --scenes FILE"
         ));
     }
-    let profile = match &args.profile {
-        Some(id) => {
-            let profiles = platform_profiles()
-                .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;
-            Some(profiles.get(id).ok_or_else(|| {
-                anyhow!(
-                    "unknown profile \"{id}\"; known: {}",
-                    profiles.ids().join(", ")
-                )
-            })?)
-        }
-        None => None,
-    };
-    let mut video = profile.map(|p| p.video()).unwrap_or_default();
+    let profile = args.profile.as_deref().map(platform_profile).transpose()?;
+    let mut video = profile.as_ref().map(|p| p.video()).unwrap_or_default();
     if let Some(text) = &args.resolution {
         (video.width, video.height) = parse_resolution(text).map_err(|e| anyhow!(e))?;
     }
@@ -259,7 +247,7 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
         scenes: vec![scene],
         active: 0,
         video,
-        audio_bitrate_kbps: profile.map_or(128, |p| p.audio_kbps),
+        audio_bitrate_kbps: profile.as_ref().map_or(128, |p| p.audio_kbps),
         outputs,
         duration_s: args.duration,
         adaptive: !args.fixed_bitrate,
@@ -464,20 +452,22 @@ pub fn profiles(args: ProfilesArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The built-in platform profile `id`, or what the known ones are.
+pub(crate) fn platform_profile(id: &str) -> anyhow::Result<kaibo_model::PlatformProfile> {
+    let profiles = platform_profiles()
+        .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;
+    profiles.get(id).cloned().ok_or_else(|| {
+        anyhow!(
+            "unknown profile \"{id}\"; known: {}",
+            profiles.ids().join(", ")
+        )
+    })
+}
+
 /// `kaibo probe`.
 pub fn probe(args: ProbeArgs) -> ExitCode {
-    let prepared = probe_targets(&args).and_then(|targets| {
-        let profiles = platform_profiles()
-            .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;
-        let profile = profiles.get(&args.profile).ok_or_else(|| {
-            anyhow!(
-                "unknown profile \"{}\"; known: {}",
-                args.profile,
-                profiles.ids().join(", ")
-            )
-        })?;
-        Ok((targets, profile))
-    });
+    let prepared =
+        probe_targets(&args).and_then(|targets| Ok((targets, platform_profile(&args.profile)?)));
     let ((dest, hub), profile) = match prepared {
         Ok(p) => p,
         Err(e) => {
@@ -488,7 +478,7 @@ pub fn probe(args: ProbeArgs) -> ExitCode {
     let report = kaibo_runtime::run_probe(
         dest.as_ref(),
         hub.as_ref(),
-        profile,
+        &profile,
         args.download_url.as_deref(),
         |fraction, kbps| {
             eprint!("\r{}", progress::probe_bar(fraction, kbps));

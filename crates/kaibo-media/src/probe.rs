@@ -43,7 +43,6 @@ pub fn probe_uplink(
 ) -> Result<UplinkMeasure, MediaError> {
     crate::init()?;
     let ips = resolve(dest);
-    let rtt_ms = connect_rtt_ms(&ips, dest.effective_port());
     let pipeline = gst::Pipeline::with_name("probe");
     let src = make("videotestsrc", "probe-videotestsrc")?;
     src.set_property("is-live", true);
@@ -160,7 +159,10 @@ pub fn probe_uplink(
     Ok(UplinkMeasure {
         uplink_kbps,
         saturated: meter.saturated(),
-        rtt_ms: meter.min_rtt_ms().or(rtt_ms),
+        // Three TCP connects only where the kernel gave no round trip of the probe's own.
+        rtt_ms: meter
+            .min_rtt_ms()
+            .or_else(|| connect_rtt_ms(&ips, dest.effective_port())),
         retransmit_pct,
     })
 }
@@ -179,6 +181,8 @@ pub struct AckMeter {
     latest: Option<TcpStats>,
     /// The counters when the measured window began.
     at_mark: Option<TcpStats>,
+    /// KAIBO_DEBUG_PROBE is set: each sample goes to stderr.
+    debug: bool,
 }
 
 impl AckMeter {
@@ -195,6 +199,7 @@ impl AckMeter {
             first: None,
             latest: None,
             at_mark: None,
+            debug: std::env::var_os("KAIBO_DEBUG_PROBE").is_some(),
         }
     }
 
@@ -245,7 +250,7 @@ impl AckMeter {
     }
 
     fn sample_at(&mut self, now: Instant, acked: u64) -> f64 {
-        if std::env::var_os("KAIBO_DEBUG_PROBE").is_some() {
+        if self.debug {
             eprintln!(
                 "probe sample t={:.3} s acked={acked} kernel={}",
                 (now - self.started).as_secs_f64(),

@@ -48,15 +48,7 @@ pub fn run_probe(
         (None, Some(hub)) => crate::hub_probe::hub_uplink(hub, send_kbps, duration, progress)?,
         (None, None) => return Err(ProbeError::NoTarget),
     };
-    let downlink_kbps = match (download_url, hub) {
-        (Some(url), _) => Some(crate::measure_downlink(url, None, DOWNLOAD)?),
-        (None, Some(hub)) => Some(crate::measure_downlink(
-            &hub.download_url(DOWNLOAD.as_secs() as u32 + 2),
-            Some(hub.token()),
-            DOWNLOAD,
-        )?),
-        (None, None) => None,
-    };
+    let downlink_kbps = measure_down(download_url, hub, DOWNLOAD).transpose()?;
     // The worse of the two decides.
     let up = judge(measure.uplink_kbps, profile.uplink_kbps);
     let verdict = match downlink_kbps.map(|d| judge(d, profile.downlink_kbps)) {
@@ -79,4 +71,22 @@ pub fn run_probe(
         ),
         duration_s: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
     })
+}
+
+/// Times the downlink for `duration`: from `download_url`, or else from the hub's download
+/// test (asked for longer than it is read, so it never ends early); `None` with neither.
+pub(crate) fn measure_down(
+    download_url: Option<&str>,
+    hub: Option<&HubLink>,
+    duration: Duration,
+) -> Option<Result<f64, crate::DownlinkError>> {
+    match (download_url, hub) {
+        (Some(url), _) => Some(crate::measure_downlink(url, None, duration)),
+        (None, Some(hub)) => Some(crate::measure_downlink(
+            &hub.download_url(duration.as_secs() as u32 + 2),
+            Some(hub.token()),
+            duration,
+        )),
+        (None, None) => None,
+    }
 }

@@ -205,13 +205,10 @@ fn network_items(
     match crate::run_probe(Some(dest), None, profile, None, |_, _| {}) {
         Ok(mut report) => {
             let mut down_item = None;
-            let download = match (download_url, hub) {
-                (Some(url), _) => Some((url.to_owned(), None)),
-                (None, Some(hub)) => Some((hub.download_url(4), Some(hub.token()))),
-                (None, None) => None,
-            };
-            if let Some((url, token)) = download {
-                match crate::measure_downlink(&url, token, Duration::from_secs(3)) {
+            if let Some(measured) =
+                crate::probe::measure_down(download_url, hub, Duration::from_secs(3))
+            {
+                match measured {
                     Ok(kbps) => report.downlink_kbps = Some(kbps.round()),
                     Err(e) => {
                         down_item = Some(CheckItem::new(
