@@ -186,7 +186,7 @@ pub(crate) fn package_of(factory: &str) -> &'static str {
         "avenc_aac" | "avdec_h264" => "gstreamer1.0-libav",
         "ximagesrc" => "gstreamer1.0-x (and gstreamer1.0-plugins-good)",
         "rtmp2sink" | "openh264enc" | "compositor" | "videoparsersbad" | "h264parse"
-        | "imagefreeze" | "webrtcbin" | "qroverlay" => "gstreamer1.0-plugins-bad",
+        | "imagefreeze" | "webrtcbin" | "qroverlay" | "voaacenc" => "gstreamer1.0-plugins-bad",
         "nicesrc" | "nicesink" => "gstreamer1.0-nice",
         "flvmux" | "matroskamux" | "v4l2src" | "pulsesrc" | "gdkpixbufoverlay" | "rtph264pay"
         | "rtpopuspay" => "gstreamer1.0-plugins-good",

@@ -20,7 +20,7 @@ use crate::error::{MediaError, OutputLabel};
 use crate::panels::PanelLayer;
 use crate::program::{Switcher, build_program};
 use crate::rtmp_link::RtmpLink;
-use crate::sources::{audio_caps, capsfilter, i420_caps, make};
+use crate::sources::{AAC_FRAME_SAMPLES, audio_caps, capsfilter, i420_caps, make};
 use crate::whip::WhipLink;
 use gst::prelude::*;
 use kaibo_model::{Monitor, OutputSpec, SessionPlan};
@@ -189,6 +189,7 @@ pub(crate) fn build(
     let silence = make("audiotestsrc", "silence-audiotestsrc")?;
     silence.set_property("is-live", true);
     silence.set_property_from_str("wave", "silence");
+    silence.set_property("samplesperbuffer", AAC_FRAME_SAMPLES);
     let silence_caps = capsfilter("silence-caps", &audio_caps())?;
     add_and_link(&pipeline, &[silence, silence_caps.clone()])?;
     let mut achain = match &program.mixer {

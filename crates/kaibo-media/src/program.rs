@@ -9,8 +9,8 @@
 
 use crate::error::MediaError;
 use crate::sources::{
-    Picture, audio_branch, capsfilter, clip_pipeline, i420_caps, link_decoder_pads, make,
-    video_branch,
+    AAC_FRAME_SAMPLES, AUDIO_RATE, Picture, audio_branch, capsfilter, clip_pipeline, i420_caps,
+    link_decoder_pads, make, video_branch,
 };
 use gst::prelude::*;
 use kaibo_model::{Layout, SessionPlan, SourceKind, Transition};
@@ -295,6 +295,10 @@ pub(crate) fn build_program(
                 Some(m) => m,
                 None => {
                     let m = make("audiomixer", "amix")?;
+                    m.set_property(
+                        "output-buffer-duration-fraction",
+                        gst::Fraction::new(AAC_FRAME_SAMPLES, AUDIO_RATE),
+                    );
                     pipeline.add(&m)?;
                     mixer.insert(m)
                 }

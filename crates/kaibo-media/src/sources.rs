@@ -11,6 +11,11 @@ use kaibo_model::{Audio, Layout, SourceKind, scene::parse_color};
 
 /// Output sample rate of the audio mix.
 pub const AUDIO_RATE: i32 = 48_000;
+/// Samples in one AAC-LC frame. The mix is cut into blocks of exactly this size, so each
+/// block completes one frame of the encoder as it arrives: with the mixer's default 10 ms
+/// blocks a frame waited for a block that ends past it, and the RTMP muxer (which holds each
+/// picture for the audio of the same time) waited with it.
+pub const AAC_FRAME_SAMPLES: i32 = 1024;
 
 /// Makes an element, mapping a missing plugin to an install hint.
 pub(crate) fn make(factory: &str, name: &str) -> Result<gst::Element, MediaError> {
