@@ -158,6 +158,22 @@ fn main() {
             .status()
             .expect("xdotool");
         assert!(clicked.success());
+        // Go Live runs the checklist first, and its test publish reaches nginx under the
+        // same key: the session is live once its encoder thread runs.
+        let live = Instant::now();
+        while !cpu_seconds_by_thread(child.id()).contains_key("venc-queue:src") {
+            if live.elapsed() > Duration::from_secs(60) {
+                let log = std::fs::read_to_string(config.path().join("kaibo/kaibo.log"))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(15).collect();
+                terminate_child(&mut child, Duration::from_secs(5));
+                panic!(
+                    "the window did not go live within 60 s of Go Live (the checklist failed?); its log ends:\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         window.push(measure(&mut child, &nginx, &key));
 
         // Headless, same scene.
