@@ -284,13 +284,16 @@ impl AckMeter {
         Some(b.bytes_retrans.saturating_sub(a.bytes_retrans) as f64 * 100.0 / sent as f64)
     }
 
-    /// Whether the queue grew by more than a tenth of a second of the measured rate over the
-    /// window (see [`UplinkMeasure::saturated`]).
+    /// Whether the link held the probe back over the window (see
+    /// [`UplinkMeasure::saturated`]): the queue grew by more than a tenth of a second of the
+    /// measured rate, or as much stood unsent at both ends of the window. A send buffer that
+    /// filled during the warm-up cannot grow any more; its standing backlog says the same.
     pub fn saturated(&self) -> Option<bool> {
         let (start, end) = self.at_mark.zip(self.latest)?;
-        let kbps = self.uplink_kbps()?;
+        let tenth_s = self.uplink_kbps()? * 1000.0 / 8.0 * 0.1;
         let growth = end.queued_bytes() as f64 - start.queued_bytes() as f64;
-        Some(growth > kbps * 1000.0 / 8.0 * 0.1)
+        let standing = f64::from(start.notsent_bytes.min(end.notsent_bytes));
+        Some(growth > tenth_s || standing > tenth_s)
     }
 
     /// The connection's smallest round trip, ms.
@@ -332,4 +335,53 @@ fn tcp_segments() -> Option<(u64, u64)> {
             .ok()
     };
     Some((get("OutSegs")?, get("RetransSegs")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three reads 15 ms apart over a 30 ms probe (10 ms warm-up): the window runs from the
+    /// second read to the third; 10,000 bytes delivered between reads (about 5.3 Mbit/s,
+    /// so a tenth of a second is about 67 kB).
+    fn meter_over(notsent: [u32; 3]) -> AckMeter {
+        let mut meter = AckMeter::new(Duration::from_millis(30));
+        for (i, unsent) in notsent.into_iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(Duration::from_millis(15));
+            }
+            let stats = TcpStats {
+                bytes_acked: 10_000 * i as u64,
+                notsent_bytes: unsent,
+                mss: 1448,
+                ..TcpStats::default()
+            };
+            assert!(
+                meter.read(|| Some(stats)).is_some(),
+                "read {i} was not counted"
+            );
+        }
+        meter
+    }
+
+    #[test]
+    fn a_growing_queue_is_a_saturated_link() {
+        assert_eq!(meter_over([0, 0, 200_000]).saturated(), Some(true));
+    }
+
+    #[test]
+    fn a_backlog_standing_through_the_window_is_a_saturated_link() {
+        // A full send buffer: no growth, but never emptied.
+        assert_eq!(
+            meter_over([200_000, 200_000, 200_000]).saturated(),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn a_link_that_keeps_up_is_not_saturated() {
+        // A frame written just before a read is a small, passing backlog.
+        assert_eq!(meter_over([0, 14_000, 0]).saturated(), Some(false));
+        assert_eq!(meter_over([0, 0, 14_000]).saturated(), Some(false));
+    }
 }
