@@ -114,11 +114,12 @@ pub fn profile_for(factory: &str) -> &'static str {
 /// `voaacenc` emits each frame as soon as its 1,024 samples are in; FFmpeg's (`avenc_aac`)
 /// holds every frame until the next one has arrived (its psychoacoustic look-ahead). The RTMP
 /// muxer interleaves by time and so holds each picture until the audio of that time is
-/// encoded: with `avenc_aac` a picture waited about 21 ms longer (bench latency: 63 ms median
-/// against 49 ms). The price is lip sync: `voaacenc`'s decoded sound lags its timestamps by
+/// encoded: with `avenc_aac` a picture waited about 21 ms longer (bench latency, RTMP median:
+/// 63 ms against 41 ms). The price is lip sync: `voaacenc`'s decoded sound lags its timestamps by
 /// 1,600 samples (33 ms) against FFmpeg's 1,024 (21 ms), inside ATSC IS-191's 45 ms for
 /// sound behind picture. Its waveform fidelity at 128 kbit/s is not worse (SNR 28 dB against
-/// 19 dB on speech over music; `docs/benchmarks.md`).
+/// 19 dB on speech over music). Both figures are one-off measurements recorded in
+/// `docs/benchmarks.md`, not a bench.
 pub const AAC_ENCODERS: [&str; 3] = ["voaacenc", "avenc_aac", "fdkaacenc"];
 
 /// Builds the AAC-LC encoder at `bitrate_kbps`.

@@ -21,9 +21,10 @@ use std::time::{Duration, Instant};
 pub struct UplinkMeasure {
     /// Acknowledged rate after the warm-up.
     pub uplink_kbps: f64,
-    /// Whether the connection's queue grew while measured: the link took less than was sent,
-    /// so the rate is its capacity. `false`: it carried everything, so its capacity is at
-    /// least the rate. `None` without the kernel's counters.
+    /// Whether the link held the probe back while measured (its queue grew, or a backlog
+    /// stood unsent throughout): the link took less than was sent, so the rate is its
+    /// capacity. `false`: it carried everything, so its capacity is at least the rate.
+    /// `None` without the kernel's counters.
     pub saturated: Option<bool>,
     /// The connection's smallest round trip (TCP_INFO): the path without the queue the probe
     /// itself builds; else the median TCP connect time.
@@ -230,9 +231,8 @@ impl AckMeter {
         }
         self.first.get_or_insert(stats);
         self.latest = Some(stats);
-        let marked = self.mark.is_some();
         let rate = self.sample_at(now, stats.delivered_bytes());
-        if !marked && self.mark.is_some() {
+        if self.at_mark.is_none() && self.mark.is_some() {
             self.at_mark = Some(stats);
         }
         Some(rate)

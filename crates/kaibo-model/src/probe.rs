@@ -36,8 +36,9 @@ pub fn recommended_video_kbps(uplink_kbps: f64, audio_kbps: u32, platform_video_
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProbeReport {
     pub uplink_kbps: f64,
-    /// The probe's queue grew: `uplink_kbps` is the link's capacity. `false`: the link carried
-    /// all that was sent, so its capacity is at least that. `null` where the kernel does not say.
+    /// The probe's queue grew or stood unsent throughout: `uplink_kbps` is the link's
+    /// capacity. `false`: the link carried all that was sent, so its capacity is at least
+    /// that. `null` where the kernel does not say.
     pub link_saturated: Option<bool>,
     /// Not measured without a download URL.
     pub downlink_kbps: Option<f64>,
