@@ -82,6 +82,9 @@ pub struct Engine {
     failed: Vec<bool>,
     /// When each output was removed from the running session (see `hot`).
     removed: Vec<Option<Instant>>,
+    /// When each output started and has yet to be checked for having started publishing:
+    /// set by `start` and by `add_output`, taken by `fail_start_timeout`.
+    unchecked_since: Vec<Option<Instant>>,
     /// A preview session runs on when its outputs fail or are removed.
     preview: bool,
     failures: Vec<MediaError>,
@@ -116,6 +119,7 @@ impl Engine {
             fps: plan.video.fps.max(1),
             failed: vec![false; n],
             removed: vec![None; n],
+            unchecked_since: vec![None; n],
             preview: plan.preview,
             failures: Vec::new(),
             secrets: plan.secrets().into_iter().cloned().collect(),
@@ -191,6 +195,7 @@ impl Engine {
         self.state = SessionState::Starting;
         let now = Instant::now();
         self.started_at = Some(now);
+        self.unchecked_since.fill(Some(now));
         self.last_sample = (now, 0, 0);
         for clip in &self.built.clips {
             clip.set_state(gst::State::Playing).map_err(|_| {
@@ -428,27 +433,44 @@ impl Engine {
             .filter(|i| *i < self.built.outputs.len())
     }
 
-    /// Fails the outputs that never started publishing within `waited`.
+    /// Fails the outputs that have not started publishing `waited` after each of them
+    /// started: with the session, or later when added to it. Each output is checked once;
+    /// call this on every turn of the session loop.
     pub fn fail_start_timeout(&mut self, waited: Duration) -> Vec<EngineEvent> {
-        let pending: Vec<usize> = (self.output_states().into_iter().enumerate())
-            .filter(|(_, s)| *s == OutputState::Connecting)
-            .map(|(i, _)| i)
-            .collect();
+        let states = self.output_states();
+        let mut pending = Vec::new();
+        for (i, since) in self.unchecked_since.iter_mut().enumerate() {
+            if since.is_some_and(|t| t.elapsed() >= waited) {
+                *since = None;
+                if states[i] == OutputState::Connecting {
+                    pending.push(i);
+                }
+            }
+        }
         let mut events = Vec::new();
         for i in pending {
             let target = self.built.outputs[i].label().target.clone();
-            match &mut self.built.outputs[i] {
-                Output::Rtmp(link) => link.abandon(),
-                Output::Whip(link) => link.abandon(),
-                Output::Record(_) => {}
+            let secs = waited.as_secs();
+            let message = match &mut self.built.outputs[i] {
+                Output::Rtmp(link) => {
+                    link.abandon();
+                    None
+                }
+                Output::Whip(link) => {
+                    link.abandon();
+                    None
+                }
+                Output::Record(_) => Some(format!(
+                    "the recording {target} wrote nothing within {secs} s. Check that the recording folder is writable and the disk has room, then record again"
+                )),
             }
+            .unwrap_or_else(|| format!(
+                "could not start publishing to {target} within {secs} s: the server did not accept the stream. Check the push URL, your network and firewall"
+            ));
             let error = MediaError::Stream {
                 kind: FailureKind::Timeout,
                 element: String::new(),
-                message: format!(
-                    "could not start publishing to {target} within {} s: the server did not accept the stream. Check the push URL, your network and firewall",
-                    waited.as_secs()
-                ),
+                message,
                 detail: String::new(),
             };
             events.push(self.output_failed(i, error));

@@ -9,7 +9,8 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How long outputs may take to start publishing before the session is failed.
+/// How long an output may take to start publishing, from the start of the session or from
+/// when it joined it, before it is failed.
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a stop may wait for the end of stream to reach every output.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -178,7 +179,6 @@ fn run(
     let mut last_state = engine.state();
     let every = stats_interval();
     let mut next_stats = Instant::now() + every;
-    let mut start_checked = false;
     let mut ended = false;
     while fail.is_none() {
         match commands.try_recv() {
@@ -227,10 +227,7 @@ fn run(
             .poll(Duration::from_millis(100))
             .into_iter()
             .collect();
-        if !start_checked && engine.elapsed() >= START_TIMEOUT {
-            start_checked = true;
-            happened.extend(engine.fail_start_timeout(START_TIMEOUT));
-        }
+        happened.extend(engine.fail_start_timeout(START_TIMEOUT));
         for event in happened {
             match event {
                 EngineEvent::Failed(e) => fail = Some(e),

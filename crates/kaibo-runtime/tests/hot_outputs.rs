@@ -104,3 +104,56 @@ fn recording_joins_and_the_stream_leaves_a_running_session() {
         "the recording lasts {duration:.1} s"
     );
 }
+
+/// An output that joins a running session has its own ten seconds to start publishing,
+/// counted from when it joined. With a keyframe every 6 s, a recording added 7 s in writes
+/// its first bytes at the third keyframe, 12 s in: measured from the session's start, as
+/// before, it was failed at 10 s as "could not start publishing".
+#[test]
+fn a_joining_output_gets_its_own_start_time() {
+    let nginx = Nginx::start();
+    let dir = TempDir::new();
+    let record = dir.path().join("late.mkv");
+    let dest = Destination::parse(&nginx.url("live", "late")).unwrap();
+    let plan = SessionPlan {
+        canvas: Default::default(),
+        scenes: vec![Scene::from_inputs("Bars", vec![SourceKind::Test])],
+        active: 0,
+        video: VideoSettings {
+            keyframe_interval_s: 6,
+            ..VideoSettings::default()
+        },
+        audio_bitrate_kbps: 128,
+        outputs: vec![OutputSpec::Rtmp(dest)],
+        duration_s: None,
+        adaptive: false,
+        preview: true,
+    };
+    let live = LiveHandle::spawn(plan).expect("session starts");
+    std::thread::sleep(Duration::from_secs(7));
+    assert!(live.send(Command::AddOutput(OutputSpec::Record(record.clone()))));
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(live.send(Command::Stop));
+    let mut problems = Vec::new();
+    loop {
+        match live.next_event() {
+            Some(Event::Ended { failure, .. }) => {
+                assert!(failure.is_none(), "the session failed: {failure:?}");
+                break;
+            }
+            Some(Event::OutputFailed { target, failure }) => {
+                problems.push(format!("{target}: {}", failure.message))
+            }
+            Some(Event::Notice(n)) => problems.push(n),
+            Some(_) => {}
+            None => panic!("no summary"),
+        }
+    }
+    assert!(problems.is_empty(), "{problems:?}");
+    // The recording began at the third keyframe and ran to the stop.
+    let duration = decoded_duration_s(&record.display().to_string());
+    assert!(
+        (2.0..5.0).contains(&duration),
+        "the recording lasts {duration:.1} s"
+    );
+}

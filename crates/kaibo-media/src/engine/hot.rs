@@ -83,6 +83,7 @@ impl Engine {
         self.built.outputs.push(output);
         self.failed.push(false);
         self.removed.push(None);
+        self.unchecked_since.push(Some(Instant::now()));
         self.output_sample.push((0, 0.0));
         Ok(())
     }
