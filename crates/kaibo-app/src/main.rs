@@ -5,12 +5,14 @@ mod check_cmd;
 mod cli;
 mod hub_cmd;
 mod logging;
+mod memory;
 mod progress;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    memory::tune_allocator();
     let args = cli::Cli::parse();
     match args.command {
         None => window(),

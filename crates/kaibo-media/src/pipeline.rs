@@ -328,7 +328,7 @@ fn preview_branch(
                         .ok()
                         .and_then(|c| c.iter().find(|(p, _)| Some(*p) == pts).map(|(_, t)| *t))
                         .unwrap_or_else(Instant::now);
-                    monitor.put_frame(w, h, map[..(w * h * 4) as usize].to_vec(), at);
+                    monitor.put_frame(w, h, &map[..(w * h * 4) as usize], at);
                 }
                 Ok(gst::FlowSuccess::Ok)
             })
@@ -349,15 +349,19 @@ fn preview_branch(
 /// (`venc` is the encoder, or in a preview-only session the preview tee).
 fn count_encoder(venc: &gst::Element, counters: &Arc<Counters>, fps: u32) {
     let frame_ns = 1_000_000_000 / u64::from(fps.max(1));
-    // A tee has request pads only: count what enters it.
-    let out = venc.static_pad("src").or_else(|| venc.static_pad("sink"));
-    if let Some(pad) = out {
+    // A tee has request pads only: count what enters it. Its pictures are raw, not encoded
+    // video: a preview-only session sends no bits (the window showed 331,000 kbit/s off air).
+    let encoded = venc.static_pad("src");
+    let counts_bytes = encoded.is_some();
+    if let Some(pad) = encoded.or_else(|| venc.static_pad("sink")) {
         let c = Arc::clone(counters);
         pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
             if let Some(buffer) = info.buffer() {
                 c.frames_encoded.fetch_add(1, Ordering::Relaxed);
-                c.video_bytes
-                    .fetch_add(buffer.size() as u64, Ordering::Relaxed);
+                if counts_bytes {
+                    c.video_bytes
+                        .fetch_add(buffer.size() as u64, Ordering::Relaxed);
+                }
             }
             gst::PadProbeReturn::Ok
         });

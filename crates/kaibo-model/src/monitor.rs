@@ -3,8 +3,8 @@
 //! Streaming threads write here; the desktop app reads the newest value each frame. Nothing
 //! queues: a slow reader only ever sees the latest picture.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// One scaled RGBA frame of the composed program.
@@ -34,29 +34,44 @@ pub struct AudioLevel {
 /// Shared between the engine (writer) and a face (reader).
 #[derive(Debug, Default)]
 pub struct Monitor {
-    frame: Mutex<Option<PreviewFrame>>,
+    frame: Mutex<Option<Arc<PreviewFrame>>>,
+    /// The pixels of a picture no reader holds any more, reused for the next one: a
+    /// picture a frame is 0.9 MiB, and a fresh allocation each time costs page faults.
+    spare: Mutex<Vec<u8>>,
     levels: Mutex<Vec<AudioLevel>>,
     frames: AtomicU64,
 }
 
 impl Monitor {
-    /// Stores a new preview picture composed at `at`; returns its sequence number.
-    pub fn put_frame(&self, width: u32, height: u32, rgba: Vec<u8>, at: Instant) -> u64 {
+    /// Stores a copy of `rgba` as the newest preview picture, composed at `at`; returns its
+    /// sequence number.
+    pub fn put_frame(&self, width: u32, height: u32, rgba: &[u8], at: Instant) -> u64 {
+        let mut pixels = self
+            .spare
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default();
+        pixels.clear();
+        pixels.extend_from_slice(rgba);
         let seq = self.frames.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Ok(mut f) = self.frame.lock() {
-            *f = Some(PreviewFrame {
-                width,
-                height,
-                rgba,
-                seq,
-                at,
-            });
+        let frame = Arc::new(PreviewFrame {
+            width,
+            height,
+            rgba: pixels,
+            seq,
+            at,
+        });
+        let old = self.frame.lock().ok().and_then(|mut f| f.replace(frame));
+        if let Some(old) = old.and_then(|o| Arc::try_unwrap(o).ok())
+            && let Ok(mut spare) = self.spare.lock()
+        {
+            *spare = old.rgba;
         }
         seq
     }
 
-    /// The newest picture, when it is newer than `seen`.
-    pub fn frame_after(&self, seen: u64) -> Option<PreviewFrame> {
+    /// The newest picture, when it is newer than `seen`. It is shared, not copied.
+    pub fn frame_after(&self, seen: u64) -> Option<Arc<PreviewFrame>> {
         if self.frames.load(Ordering::Relaxed) <= seen {
             return None;
         }
@@ -92,9 +107,19 @@ mod tests {
     fn a_reader_sees_only_newer_frames_and_latest_levels() {
         let m = Monitor::default();
         assert!(m.frame_after(0).is_none());
-        let seq = m.put_frame(2, 1, vec![0; 8], Instant::now());
+        let seq = m.put_frame(2, 1, &[0; 8], Instant::now());
         assert_eq!(m.frame_after(0).map(|f| f.seq), Some(seq));
         assert!(m.frame_after(seq).is_none());
+        // A picture a reader still holds stays as it was when the next one arrives.
+        let held = m.frame_after(0).unwrap();
+        let next = m.put_frame(2, 1, &[7; 8], Instant::now());
+        assert_eq!(held.rgba, vec![0; 8]);
+        let newest = m.frame_after(seq).unwrap();
+        assert_eq!((newest.seq, newest.rgba.clone()), (next, vec![7; 8]));
+        drop((held, newest));
+        // Once no reader holds it, its buffer carries the next picture.
+        m.put_frame(2, 1, &[9; 8], Instant::now());
+        assert_eq!(m.frame_after(next).unwrap().rgba, vec![9; 8]);
         for db in [-20.0, -10.0] {
             m.put_level(AudioLevel {
                 source: "mic".into(),

@@ -93,6 +93,16 @@ fn preview_shows_each_scene_after_cut_and_fade_and_meters_follow_the_mixer() {
         bars.iter().any(|c| *c > 100),
         "the test pattern shows: {bars:?}"
     );
+    // A preview-only session composes pictures but encodes none: no video bitrate (the raw
+    // pictures used to count as 331,000 kbit/s in the window's stats).
+    let stats = loop {
+        match live.next_event_timeout(Duration::from_secs(5)) {
+            Some(kaibo_model::Event::Stats(s)) if s.fps > 0.0 => break s,
+            Some(_) => {}
+            None => panic!("no stats with a frame rate within 5 s"),
+        }
+    };
+    assert_eq!(stats.video_kbps, 0.0, "{stats:?}");
 
     assert!(live.send(Command::SwitchScene {
         index: 1,

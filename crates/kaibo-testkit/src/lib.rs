@@ -24,8 +24,8 @@ pub use probe::{
     keyframe_times, tiny_frames, video_packet_times,
 };
 pub use process::{
-    cpu_seconds_by_thread, cpu_seconds_tree, descendants, peak_rss_kib, rss_kib_tree,
-    terminate_child,
+    cpu_seconds_by_thread, cpu_seconds_tree, descendants, peak_rss_kib, rss_by_mapping_kib,
+    rss_kib_tree, terminate_child,
 };
 pub use pulse::Pulse;
 pub use tempdir::TempDir;

@@ -131,6 +131,34 @@ pub fn rss_kib_tree(pid: u32) -> u64 {
         .sum()
 }
 
+/// Resident memory (KiB) of `pid` by what it maps, largest first: a library's file name,
+/// `[heap]`, `SYSV` shared memory, or `anonymous` for the rest (thread stacks, malloc arenas,
+/// mapped buffers).
+pub fn rss_by_mapping_kib(pid: u32) -> Vec<(String, u64)> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut by: HashMap<String, u64> = HashMap::new();
+    let mut current = String::from("anonymous");
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or_default();
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            // An address-range line: `start-end perms offset dev inode [path]`.
+            let path = fields.nth(4).unwrap_or_default();
+            current = match path {
+                "" => "anonymous".into(),
+                p if p.starts_with("/SYSV") => "SYSV".into(),
+                p => p.rsplit('/').next().unwrap_or(p).to_string(),
+            };
+        } else if first == "Rss:" {
+            let kib: u64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            *by.entry(current.clone()).or_default() += kib;
+        }
+    }
+    let mut list: Vec<(String, u64)> = by.into_iter().filter(|(_, k)| *k > 0).collect();
+    list.sort_by_key(|b| std::cmp::Reverse(b.1));
+    list
+}
+
 /// Peak resident memory (VmHWM, KiB) of `pid` alone.
 pub fn peak_rss_kib(pid: u32) -> u64 {
     status_kib(pid, "VmHWM").unwrap_or(0)

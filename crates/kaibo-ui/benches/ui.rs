@@ -12,11 +12,17 @@ use kaibo_model::{
 use kaibo_runtime::Store;
 use kaibo_testkit::{
     Nginx, TempDir, Xvfb, cpu_seconds_by_thread, cpu_seconds_tree, peak_rss_kib, require_tool,
-    rss_kib_tree, terminate_child, wait_until,
+    rss_by_mapping_kib, rss_kib_tree, terminate_child, wait_until,
 };
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// `KAIBO_BENCH_WINDOW_ONLY=1` measures the window alone (no ratio): for trying a change to
+/// the window quickly, with the headless figure from an earlier full run.
+fn window_only() -> bool {
+    std::env::var_os("KAIBO_BENCH_WINDOW_ONLY").is_some_and(|v| v == "1")
+}
 
 /// Rounds (`KAIBO_BENCH_ROUNDS` overrides, e.g. 1 for a quick breakdown).
 fn rounds() -> usize {
@@ -45,6 +51,8 @@ struct Measured {
     threads: Vec<(String, f64)>,
     rss_mib: f64,
     peak_mib: f64,
+    /// Resident MiB by mapping, largest first.
+    memory: Vec<(String, f64)>,
 }
 
 /// Waits for the stream to reach nginx, lets it settle, then measures the process tree.
@@ -76,6 +84,10 @@ fn measure(child: &mut Child, nginx: &Nginx, key: &str) -> Measured {
         threads,
         rss_mib: rss_kib_tree(pid) as f64 / 1024.0,
         peak_mib: peak_rss_kib(pid) as f64 / 1024.0,
+        memory: rss_by_mapping_kib(pid)
+            .into_iter()
+            .map(|(name, kib)| (name, kib as f64 / 1024.0))
+            .collect(),
     };
     assert!(
         child.try_wait().expect("status").is_none(),
@@ -139,6 +151,12 @@ fn main() {
             .env("XDG_CONFIG_HOME", config.path())
             .env("XDG_STATE_HOME", config.path())
             .env("LANG", "en_US.UTF-8")
+            .envs(std::env::vars().filter(|(k, _)| {
+                k.starts_with("KAIBO_EXP_")
+                    || k.starts_with("MALLOC_")
+                    || k.starts_with("LP_")
+                    || k.starts_with("GALLIUM")
+            }))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -176,6 +194,9 @@ fn main() {
         }
         window.push(measure(&mut child, &nginx, &key));
 
+        if window_only() {
+            continue;
+        }
         // Headless, same scene.
         eprintln!("bench ui: round {}/{rounds}: headless", round + 1);
         let key = format!("ui-headless-{round}");
@@ -193,6 +214,16 @@ fn main() {
     }
     let mean =
         |v: &[Measured], f: fn(&Measured) -> f64| v.iter().map(f).sum::<f64>() / v.len() as f64;
+    if window_only() {
+        let last = window.last().expect("a round");
+        println!(
+            "window alone, {rounds} rounds: CPU {:.2} s/s, RSS {:.0} MiB",
+            mean(&window, |m| m.cpu_per_s),
+            mean(&window, |m| m.rss_mib)
+        );
+        print_breakdown("window", last);
+        return;
+    }
     let (w_cpu, h_cpu) = (
         mean(&window, |m| m.cpu_per_s),
         mean(&headless, |m| m.cpu_per_s),
@@ -212,17 +243,7 @@ fn main() {
         );
     }
     for (name, runs) in [("window", &window), ("headless", &headless)] {
-        let last = runs.last().expect("a round");
-        let top: Vec<String> = last
-            .threads
-            .iter()
-            .take(12)
-            .map(|(t, s)| format!("{t} {s:.3}"))
-            .collect();
-        println!(
-            "  {name:8} threads (CPU-s/s, last round): {}",
-            top.join(", ")
-        );
+        print_breakdown(name, runs.last().expect("a round"));
     }
     println!(
         "  CPU ratio window / headless: {:.2} (target ≤ 1.15)",
@@ -231,5 +252,29 @@ fn main() {
     println!(
         "  window RSS: {:.0} MiB (target ≤ 160 MiB; OBS Studio 29 with preview: 264 MiB)",
         mean(&window, |m| m.rss_mib)
+    );
+}
+
+/// The last round's CPU by thread and resident memory by mapping.
+fn print_breakdown(name: &str, last: &Measured) {
+    let top: Vec<String> = last
+        .threads
+        .iter()
+        .take(12)
+        .map(|(t, s)| format!("{t} {s:.3}"))
+        .collect();
+    println!(
+        "  {name:8} threads (CPU-s/s, last round): {}",
+        top.join(", ")
+    );
+    let memory: Vec<String> = last
+        .memory
+        .iter()
+        .take(10)
+        .map(|(m, mib)| format!("{m} {mib:.1}"))
+        .collect();
+    println!(
+        "  {name:8} resident MiB by mapping (last round): {}",
+        memory.join(", ")
     );
 }

@@ -72,6 +72,8 @@ pub struct KaiboApp {
     live_target: Option<String>,
     pub(crate) notices: Vec<Notice>,
     pub(crate) preview: Option<egui::TextureHandle>,
+    /// The preview drawn with OpenGL directly (on eframe's glow backend), else egui's texture.
+    pub(crate) gl_preview: Option<crate::gl_preview::GlPreview>,
     preview_seq: u64,
     pub(crate) show_settings: bool,
     pub(crate) settings_form: crate::settings_panel::Form,
@@ -140,6 +142,7 @@ impl KaiboApp {
             live_target: None,
             notices,
             preview: None,
+            gl_preview: None,
             preview_seq: 0,
             show_settings: false,
             settings_form,

@@ -6,6 +6,7 @@
 mod app;
 mod checklist;
 mod fonts;
+mod gl_preview;
 mod i18n;
 mod interactions;
 mod scenes_panel;
@@ -56,6 +57,9 @@ pub fn run_window(store: Store) -> Result<(), UiError> {
         options,
         Box::new(move |cc| {
             let mut app = KaiboApp::new(store);
+            if cc.gl.is_some() {
+                app.gl_preview = Some(gl_preview::GlPreview::default());
+            }
             setup_context(&cc.egui_ctx, &mut app);
             Ok(Box::new(app))
         }),

@@ -203,19 +203,33 @@ impl KaiboApp {
                 "开播检查正在测试设备，预览暂停",
             ));
         }
-        let Some(texture) = self.preview.clone() else {
+        let gl = self.gl_preview.clone().filter(|g| g.works());
+        let size = match (&gl, &self.preview) {
+            (Some(gl), _) => gl.size(),
+            (None, Some(texture)) => Some(texture.size_vec2()),
+            (None, None) => None,
+        };
+        let Some(size) = size else {
             ui.centered_and_justified(|ui| {
                 ui.label(tr.t("Starting the preview…", "正在启动预览…"));
             });
             return;
         };
         let avail = ui.available_size();
-        let size = texture.size_vec2();
         let scale = (avail.x / size.x).min(avail.y / size.y).max(0.01);
         let shown = size * scale;
         let response = ui
-            .centered_and_justified(|ui| {
-                ui.add(egui::Image::new((texture.id(), shown)).sense(egui::Sense::click_and_drag()))
+            .centered_and_justified(|ui| match (&gl, &self.preview) {
+                (Some(gl), _) => {
+                    let (rect, response) =
+                        ui.allocate_exact_size(shown, egui::Sense::click_and_drag());
+                    gl.paint(ui.painter(), rect);
+                    response
+                }
+                (None, Some(texture)) => ui.add(
+                    egui::Image::new((texture.id(), shown)).sense(egui::Sense::click_and_drag()),
+                ),
+                (None, None) => ui.allocate_response(shown, egui::Sense::hover()),
             })
             .inner;
         self.drag_in_preview(ui, &response);

@@ -235,6 +235,10 @@ impl KaiboApp {
             return;
         };
         self.preview_seq = frame.seq;
+        if let Some(gl) = self.gl_preview.as_mut().filter(|g| g.works()) {
+            gl.set_frame(frame);
+            return;
+        }
         let image = egui::ColorImage::from_rgba_unmultiplied(
             [frame.width as usize, frame.height as usize],
             &frame.rgba,
