@@ -14,14 +14,29 @@ name = "Bars"
 input = { kind = "test" }
 "#;
 
-/// Starts `kaibo` with `lang`, waits for its window, returns a screenshot (RGB) and stderr.
-fn open_window(x: &Xvfb, lang: &str) -> (Vec<u8>, String) {
+/// A running `kaibo` window.
+struct Running {
+    child: std::process::Child,
+    stderr: std::path::PathBuf,
+    /// The window's X id (decimal, as xdotool prints it).
+    xid: String,
+    _config: TempDir,
+}
+
+impl Running {
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+/// Starts `kaibo` with `lang` and waits for its window.
+fn start_window(x: &Xvfb, lang: &str) -> Running {
     let xdotool = require_tool("xdotool", "xdotool");
     let config = TempDir::new();
     std::fs::create_dir_all(config.path().join("kaibo")).expect("make the config folder");
     std::fs::write(config.path().join("kaibo/scenes.toml"), SCENES).expect("write scenes.toml");
     let stderr = config.path().join("stderr.txt");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kaibo"))
+    let child = Command::new(env!("CARGO_BIN_EXE_kaibo"))
         .env("DISPLAY", x.display())
         .env_remove("WAYLAND_DISPLAY")
         .env("XDG_CONFIG_HOME", config.path())
@@ -32,23 +47,81 @@ fn open_window(x: &Xvfb, lang: &str) -> (Vec<u8>, String) {
         .stderr(std::fs::File::create(&stderr).expect("create the stderr file"))
         .spawn()
         .expect("kaibo starts");
+    let mut xid = String::new();
     wait_until(Duration::from_secs(30), "a window titled Kaibo", || {
-        Command::new(&xdotool)
+        let found = Command::new(&xdotool)
             .env("DISPLAY", x.display())
             .args(["search", "--name", "^Kaibo$"])
-            .output()
-            .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+            .output();
+        match found {
+            Ok(o) if o.status.success() && !o.stdout.is_empty() => {
+                xid = String::from_utf8_lossy(&o.stdout).trim().to_string();
+                true
+            }
+            _ => false,
+        }
     });
+    Running {
+        child,
+        stderr,
+        xid,
+        _config: config,
+    }
+}
+
+/// Starts `kaibo` with `lang`, waits for its window, returns a screenshot (RGB) and stderr.
+fn open_window(x: &Xvfb, lang: &str) -> (Vec<u8>, String) {
+    let mut running = start_window(x, lang);
     // Let the preview session start and a few pictures arrive.
     std::thread::sleep(Duration::from_secs(6));
     let shot = x.screenshot_rgb();
     assert!(
-        child.try_wait().expect("kaibo status").is_none(),
+        running.child.try_wait().expect("kaibo status").is_none(),
         "kaibo exited early: {}",
-        std::fs::read_to_string(&stderr).unwrap_or_default()
+        running.stderr()
     );
-    terminate_child(&mut child, Duration::from_secs(5));
-    (shot, std::fs::read_to_string(&stderr).unwrap_or_default())
+    terminate_child(&mut running.child, Duration::from_secs(5));
+    (shot, running.stderr())
+}
+
+/// `xwininfo` about `id`, with `args`.
+fn xwininfo(x: &Xvfb, args: &[&str], id: &str) -> String {
+    let tool = require_tool("xwininfo", "x11-utils");
+    let out = Command::new(tool)
+        .env("DISPLAY", x.display())
+        .args(args)
+        .args(["-id", id])
+        .output()
+        .expect("xwininfo runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The preview's child window: its id, width, height, x and y in the Kaibo window.
+fn preview_child(x: &Xvfb, parent: &str) -> Option<(String, u32, u32, i32, i32)> {
+    let tree = xwininfo(x, &["-children"], parent);
+    tree.lines().find_map(|line| {
+        // `     0x400000 (has no name): ()  744x418+278+180  +278+180`
+        let line = line.trim();
+        let id = line.split_whitespace().next()?.to_string();
+        if !id.starts_with("0x") || !line.contains("(has no name)") {
+            return None;
+        }
+        let geometry = line.split_whitespace().rev().nth(1)?;
+        let (size, place) = geometry.split_once('+')?;
+        let (w, h) = size.split_once('x')?;
+        let (px, py) = place.split_once('+')?;
+        Some((
+            id,
+            w.parse().ok()?,
+            h.parse().ok()?,
+            px.parse().ok()?,
+            py.parse().ok()?,
+        ))
+    })
+}
+
+fn mapped(x: &Xvfb, id: &str) -> bool {
+    xwininfo(x, &[], id).contains("Map State: IsViewable")
 }
 
 /// How many distinct colours (quantised) a screenshot holds.
@@ -105,4 +178,73 @@ fn the_window_renders_in_chinese_and_english_with_the_preview() {
         differing > 2000,
         "Chinese and English look the same ({differing} pixels differ)"
     );
+}
+
+/// On X11 the preview has a child window of its own, exactly the size the engine scales the
+/// picture to, so egui need not redraw the window for each picture; it steps aside while an
+/// egui window (Settings) lies over the preview, and comes back when that closes.
+#[test]
+fn the_preview_has_its_own_window_that_steps_aside_for_settings() {
+    let x = Xvfb::start(1280, 800);
+    let mut running = start_window(&x, "en_US.UTF-8");
+    let xdotool = require_tool("xdotool", "xdotool");
+    let click = |at: (i32, i32)| {
+        let ok = Command::new(&xdotool)
+            .env("DISPLAY", x.display())
+            .args([
+                "mousemove",
+                &at.0.to_string(),
+                &at.1.to_string(),
+                "click",
+                "1",
+            ])
+            .status()
+            .expect("xdotool");
+        assert!(ok.success());
+    };
+    let mut child = None;
+    wait_until(
+        Duration::from_secs(20),
+        "the preview's own window, shown",
+        || {
+            child = preview_child(&x, &running.xid).filter(|c| mapped(&x, &c.0));
+            child.is_some()
+        },
+    );
+    let (id, w, h, px, py) = child.expect("a child window");
+    // The picture keeps the canvas's 16:9 shape and fills the preview area's width.
+    assert!(
+        (w as f64 / h as f64 - 16.0 / 9.0).abs() < 0.02 && w > 640,
+        "the preview window is {w}x{h}"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let shot = x.screenshot_rgb();
+    let inside: Vec<u8> = shot
+        .chunks_exact(1280 * 3)
+        .skip(py as usize)
+        .take(h as usize)
+        .flat_map(|row| row[px as usize * 3..(px as usize + w as usize) * 3].to_vec())
+        .collect();
+    assert!(
+        yellow_pixels(&inside) > 500,
+        "no test-pattern bars in the preview's window"
+    );
+    // Settings (top right) opens a window over the preview: the child window steps aside.
+    click((1240, 12));
+    wait_until(
+        Duration::from_secs(5),
+        "the preview window hidden under Settings",
+        || !mapped(&x, &id),
+    );
+    // Closing Settings brings it back.
+    click((1240, 12));
+    wait_until(Duration::from_secs(5), "the preview window back", || {
+        mapped(&x, &id)
+    });
+    assert!(
+        running.child.try_wait().expect("kaibo status").is_none(),
+        "kaibo exited early: {}",
+        running.stderr()
+    );
+    terminate_child(&mut running.child, Duration::from_secs(5));
 }

@@ -79,6 +79,8 @@ pub struct Engine {
     state: SessionState,
     started_at: Option<Instant>,
     fps: u32,
+    /// The program's size (the preview is scaled from it).
+    canvas: (u32, u32),
     failed: Vec<bool>,
     /// When each output was removed from the running session (see `hot`).
     removed: Vec<Option<Instant>>,
@@ -117,6 +119,7 @@ impl Engine {
             state: SessionState::Idle,
             started_at: None,
             fps: plan.video.fps.max(1),
+            canvas: (plan.video.width, plan.video.height),
             failed: vec![false; n],
             removed: vec![None; n],
             unchecked_since: vec![None; n],
@@ -183,6 +186,29 @@ impl Engine {
         volume.set_property("volume", 10f64.powf(gain_db / 20.0));
         volume.set_property("mute", muted);
         Ok(())
+    }
+
+    /// Scales the preview to fit `width`×`height` (see [`crate::pipeline::preview_size_within`]);
+    /// the next pictures come in the new size. A session without a preview ignores it.
+    pub fn set_preview_size(&self, width: u32, height: u32) {
+        let Some(sink) = self.built.pipeline.by_name("preview-appsink") else {
+            return;
+        };
+        let (w, h) =
+            crate::pipeline::preview_size_within(self.canvas.0, self.canvas.1, (width, height));
+        let caps = gst::Caps::builder("video/x-raw")
+            .field("format", "RGBA")
+            .field("width", w as i32)
+            .field("height", h as i32)
+            .build();
+        if sink.property::<Option<gst::Caps>>("caps").as_ref() == Some(&caps) {
+            return;
+        }
+        sink.set_property("caps", &caps);
+        // The scaler renegotiates when the reconfigure reaches it.
+        if let Some(pad) = sink.static_pad("sink") {
+            pad.push_event(gst::event::Reconfigure::new());
+        }
     }
 
     /// Puts the host's interaction panels on the program (an empty state takes them off).

@@ -262,8 +262,14 @@ pub(crate) fn build(
 
 /// The largest size within 640×360 with the canvas's shape, in even pixels.
 pub fn preview_size(width: u32, height: u32) -> (u32, u32) {
-    let scale = (640.0 / f64::from(width))
-        .min(360.0 / f64::from(height))
+    preview_size_within(width, height, (640, 360))
+}
+
+/// The largest size within `bounds` with the canvas's shape, no larger than the canvas, in
+/// even pixels.
+pub fn preview_size_within(width: u32, height: u32, bounds: (u32, u32)) -> (u32, u32) {
+    let scale = (f64::from(bounds.0.max(2)) / f64::from(width))
+        .min(f64::from(bounds.1.max(2)) / f64::from(height))
         .min(1.0);
     let even = |v: f64| ((v * scale / 2.0).round() as u32 * 2).max(2);
     (even(f64::from(width)), even(f64::from(height)))
@@ -318,6 +324,15 @@ fn preview_branch(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
                 let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                // The size follows `Engine::set_preview_size`: read it from each sample.
+                let Some((w, h)) = sample.caps().and_then(|c| c.structure(0)).and_then(|s| {
+                    Some((
+                        s.get::<i32>("width").ok()? as u32,
+                        s.get::<i32>("height").ok()? as u32,
+                    ))
+                }) else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
                 if let Some(buffer) = sample.buffer()
                     && let Ok(map) = buffer.map_readable()
                     && map.len() >= (w * h * 4) as usize

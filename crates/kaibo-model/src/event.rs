@@ -79,6 +79,9 @@ pub enum Command {
         gain_db: f64,
         muted: bool,
     },
+    /// Scale the preview pictures to fit `width`×`height` pixels (the window's preview area),
+    /// keeping the canvas's shape and never larger than the canvas.
+    SetPreviewSize { width: u32, height: u32 },
 }
 
 /// What a running session reports.

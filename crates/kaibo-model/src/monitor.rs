@@ -4,8 +4,8 @@
 //! queues: a slow reader only ever sees the latest picture.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// One scaled RGBA frame of the composed program.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +35,8 @@ pub struct AudioLevel {
 #[derive(Debug, Default)]
 pub struct Monitor {
     frame: Mutex<Option<Arc<PreviewFrame>>>,
+    /// Signalled with each new picture.
+    arrived: Condvar,
     /// The pixels of a picture no reader holds any more, reused for the next one: a
     /// picture a frame is 0.9 MiB, and a fresh allocation each time costs page faults.
     spare: Mutex<Vec<u8>>,
@@ -62,6 +64,7 @@ impl Monitor {
             at,
         });
         let old = self.frame.lock().ok().and_then(|mut f| f.replace(frame));
+        self.arrived.notify_all();
         if let Some(old) = old.and_then(|o| Arc::try_unwrap(o).ok())
             && let Ok(mut spare) = self.spare.lock()
         {
@@ -76,6 +79,16 @@ impl Monitor {
             return None;
         }
         self.frame.lock().ok()?.clone()
+    }
+
+    /// Like [`Monitor::frame_after`], waiting up to `timeout` for a newer picture.
+    pub fn wait_frame_after(&self, seen: u64, timeout: Duration) -> Option<Arc<PreviewFrame>> {
+        let guard = self.frame.lock().ok()?;
+        let (guard, _) = self
+            .arrived
+            .wait_timeout_while(guard, timeout, |f| f.as_ref().is_none_or(|f| f.seq <= seen))
+            .ok()?;
+        guard.as_ref().filter(|f| f.seq > seen).cloned()
     }
 
     /// How many preview pictures arrived so far.
@@ -117,6 +130,26 @@ mod tests {
         let newest = m.frame_after(seq).unwrap();
         assert_eq!((newest.seq, newest.rgba.clone()), (next, vec![7; 8]));
         drop((held, newest));
+        // A waiting reader wakes for the next picture, and gives up after its timeout.
+        let latest = m.frame_after(seq).unwrap().seq;
+        assert!(
+            m.wait_frame_after(latest, Duration::from_millis(20))
+                .is_none()
+        );
+        let waiter = {
+            let m = Arc::new(Monitor::default());
+            let seen = m.put_frame(1, 1, &[1; 4], Instant::now());
+            let reader = Arc::clone(&m);
+            let t = std::thread::spawn(move || {
+                reader
+                    .wait_frame_after(seen, Duration::from_secs(10))
+                    .map(|f| f.rgba.clone())
+            });
+            std::thread::sleep(Duration::from_millis(50));
+            m.put_frame(1, 1, &[2; 4], Instant::now());
+            t.join().unwrap()
+        };
+        assert_eq!(waiter, Some(vec![2; 4]));
         // Once no reader holds it, its buffer carries the next picture.
         m.put_frame(2, 1, &[9; 8], Instant::now());
         assert_eq!(m.frame_after(next).unwrap().rgba, vec![9; 8]);

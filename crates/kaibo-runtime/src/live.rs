@@ -215,6 +215,10 @@ fn run(
                 }
                 continue;
             }
+            Ok(Command::SetPreviewSize { width, height }) => {
+                engine.set_preview_size(width, height);
+                continue;
+            }
             Ok(Command::SetOverlay(state)) => {
                 if let Err(e) = engine.set_overlay(state) {
                     let _ = events.try_send(Event::Notice(e.to_string()));

@@ -103,6 +103,24 @@ fn preview_shows_each_scene_after_cut_and_fade_and_meters_follow_the_mixer() {
         }
     };
     assert_eq!(stats.video_kbps, 0.0, "{stats:?}");
+    // The window asks for pictures the size of its preview area: they keep the canvas's shape
+    // and are never larger than the canvas.
+    for (asked, wanted) in [((744, 419), (744, 418)), ((4000, 4000), (1280, 720))] {
+        assert!(live.send(Command::SetPreviewSize {
+            width: asked.0,
+            height: asked.1
+        }));
+        wait_until(Duration::from_secs(5), "pictures in the asked size", || {
+            m.frame_after(0).is_some_and(|f| {
+                (f.width, f.height) == wanted && f.rgba.len() == (f.width * f.height * 4) as usize
+            })
+        });
+    }
+    let bars = pixel(&m, 0.5, 0.25).unwrap();
+    assert!(
+        bars.iter().any(|c| *c > 100),
+        "the test pattern shows in the new size: {bars:?}"
+    );
 
     assert!(live.send(Command::SwitchScene {
         index: 1,

@@ -74,6 +74,14 @@ pub struct KaiboApp {
     pub(crate) preview: Option<egui::TextureHandle>,
     /// The preview drawn with OpenGL directly (on eframe's glow backend), else egui's texture.
     pub(crate) gl_preview: Option<crate::gl_preview::GlPreview>,
+    /// The preview's own X11 child window, used while nothing of egui's lies over it.
+    pub(crate) native_preview: Option<crate::native_preview::NativePreview>,
+    /// The child window shows the preview now: the window need not redraw for it.
+    pub(crate) native_active: bool,
+    /// The meters' levels at the last redraw (source, whole dB).
+    pub(crate) meters_drawn: Vec<(String, i32)>,
+    /// The preview size last asked of the session, in pixels.
+    pub(crate) preview_size_asked: Option<(u32, u32)>,
     preview_seq: u64,
     pub(crate) show_settings: bool,
     pub(crate) settings_form: crate::settings_panel::Form,
@@ -143,6 +151,10 @@ impl KaiboApp {
             notices,
             preview: None,
             gl_preview: None,
+            native_preview: None,
+            native_active: false,
+            meters_drawn: Vec::new(),
+            preview_size_asked: None,
             preview_seq: 0,
             show_settings: false,
             settings_form,

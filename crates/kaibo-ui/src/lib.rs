@@ -9,6 +9,7 @@ mod fonts;
 mod gl_preview;
 mod i18n;
 mod interactions;
+mod native_preview;
 mod scenes_panel;
 mod settings_panel;
 mod sources_panel;
@@ -39,6 +40,23 @@ pub fn setup_context(ctx: &egui::Context, app: &mut KaiboApp) {
     }
 }
 
+/// The preview's own child window when the Kaibo window is an X11 one, unless
+/// `KAIBO_PREVIEW=opengl` asks for the preview to be drawn by OpenGL inside the window.
+fn native_preview_for(cc: &eframe::CreationContext<'_>) -> Option<native_preview::NativePreview> {
+    use raw_window_handle::{HasWindowHandle, RawWindowHandle};
+    if std::env::var("KAIBO_PREVIEW").is_ok_and(|v| v == "opengl") {
+        return None;
+    }
+    let xid = match cc.window_handle().ok()?.as_raw() {
+        RawWindowHandle::Xlib(h) => u32::try_from(h.window).ok()?,
+        RawWindowHandle::Xcb(h) => h.window.get(),
+        _ => return None,
+    };
+    native_preview::NativePreview::start(xid)
+        .inspect_err(|e| log::info!("the preview is drawn by OpenGL: {e}"))
+        .ok()
+}
+
 /// Opens the window and runs until it is closed.
 pub fn run_window(store: Store) -> Result<(), UiError> {
     let options = eframe::NativeOptions {
@@ -59,6 +77,7 @@ pub fn run_window(store: Store) -> Result<(), UiError> {
             let mut app = KaiboApp::new(store);
             if cc.gl.is_some() {
                 app.gl_preview = Some(gl_preview::GlPreview::default());
+                app.native_preview = native_preview_for(cc);
             }
             setup_context(&cc.egui_ctx, &mut app);
             Ok(Box::new(app))

@@ -331,9 +331,15 @@ impl KaiboApp {
     }
 
     /// Dragging inside the preview moves the selected source.
-    pub(crate) fn drag_in_preview(&mut self, ui: &egui::Ui, image: &egui::Response) {
+    /// Outlines the selected source on the picture at `picture` and moves it by dragging.
+    pub(crate) fn drag_in_preview(
+        &mut self,
+        ui: &egui::Ui,
+        picture: egui::Rect,
+        image: &egui::Response,
+    ) {
         let canvas = self.collection.canvas;
-        let to_canvas = f64::from(canvas.width) / f64::from(image.rect.width().max(1.0));
+        let to_canvas = f64::from(canvas.width) / f64::from(picture.width().max(1.0));
         let Some(i) = self.selected_source else {
             return;
         };
@@ -345,7 +351,7 @@ impl KaiboApp {
         };
         let to_screen = 1.0 / to_canvas as f32;
         let rect = egui::Rect::from_min_size(
-            image.rect.min + egui::vec2(l.x as f32, l.y as f32) * to_screen,
+            picture.min + egui::vec2(l.x as f32, l.y as f32) * to_screen,
             egui::vec2(l.width as f32, l.height as f32) * to_screen,
         );
         ui.painter().rect_stroke(

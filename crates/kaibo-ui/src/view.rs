@@ -8,6 +8,11 @@ use kaibo_model::SessionState;
 
 /// How often the window redraws by itself (the preview's frame rate).
 const PREVIEW_INTERVAL: std::time::Duration = std::time::Duration::from_millis(66);
+/// How often it redraws while the preview has its own child window and meters move.
+const METERS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+/// How often it redraws while the preview has its own window and no meter moves: the
+/// elapsed time and the stats change once a second.
+const FIGURES_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1000);
 
 impl KaiboApp {
     /// Draws the whole window and handles its input.
@@ -71,7 +76,16 @@ impl KaiboApp {
         // program, and half the drawing of the session's 30 (on software OpenGL the window's
         // drawing is most of its cost). Input repaints at once. (Waking on each new picture
         // through `request_repaint` from the engine's thread drew about twice as often.)
-        ctx.request_repaint_after(PREVIEW_INTERVAL);
+        // With the preview in its own child window the window redraws only for the
+        // interface: the meters when there are any, otherwise the once-a-second figures.
+        let every = if !self.native_active {
+            PREVIEW_INTERVAL
+        } else if self.meters_moved() {
+            METERS_INTERVAL
+        } else {
+            FIGURES_INTERVAL
+        };
+        ctx.request_repaint_after(every);
     }
 
     fn hotkeys(&mut self, ctx: &egui::Context) {
@@ -203,6 +217,13 @@ impl KaiboApp {
                 "开播检查正在测试设备，预览暂停",
             ));
         }
+        let avail = ui.available_size();
+        let ppp = ui.ctx().pixels_per_point();
+        let avail_px = ((avail.x * ppp) as u32, (avail.y * ppp) as u32);
+        if self.gl_preview.is_some() {
+            // Pictures the size of the area: drawn 1:1, and the child window needs that.
+            self.ask_preview_size(avail_px);
+        }
         let gl = self.gl_preview.clone().filter(|g| g.works());
         let size = match (&gl, &self.preview) {
             (Some(gl), _) => gl.size(),
@@ -210,29 +231,80 @@ impl KaiboApp {
             (None, None) => None,
         };
         let Some(size) = size else {
+            self.show_native(None);
             ui.centered_and_justified(|ui| {
                 ui.label(tr.t("Starting the preview…", "正在启动预览…"));
             });
             return;
         };
-        let avail = ui.available_size();
+        // The child window shows the picture when it has the area's size and nothing of
+        // egui's (a window, menu, notice or a source being dragged) lies over the area.
+        let fills = |have: f32, room: u32| (have - room as f32).abs() <= 2.0;
+        let native = self.native_preview.is_some()
+            && !self.preview_held
+            && self.selected_source.is_none()
+            && size.x <= avail_px.0 as f32 + 1.0
+            && size.y <= avail_px.1 as f32 + 1.0
+            && (fills(size.x, avail_px.0) || fills(size.y, avail_px.1))
+            && !egui_over(ui.ctx(), ui.available_rect_before_wrap());
         let scale = (avail.x / size.x).min(avail.y / size.y).max(0.01);
-        let shown = size * scale;
-        let response = ui
+        let shown = if native { size / ppp } else { size * scale };
+        let (picture, response) = ui
             .centered_and_justified(|ui| match (&gl, &self.preview) {
                 (Some(gl), _) => {
                     let (rect, response) =
                         ui.allocate_exact_size(shown, egui::Sense::click_and_drag());
-                    gl.paint(ui.painter(), rect);
-                    response
+                    if !native {
+                        gl.paint(ui.painter(), rect);
+                    }
+                    (rect, response)
                 }
-                (None, Some(texture)) => ui.add(
-                    egui::Image::new((texture.id(), shown)).sense(egui::Sense::click_and_drag()),
-                ),
-                (None, None) => ui.allocate_response(shown, egui::Sense::hover()),
+                (None, Some(texture)) => {
+                    let response = ui.add(
+                        egui::Image::new((texture.id(), shown))
+                            .sense(egui::Sense::click_and_drag()),
+                    );
+                    (response.rect, response)
+                }
+                (None, None) => {
+                    let response = ui.allocate_response(shown, egui::Sense::hover());
+                    (response.rect, response)
+                }
             })
             .inner;
-        self.drag_in_preview(ui, &response);
+        let placement = native.then(|| {
+            let r = picture;
+            crate::native_preview::Placement {
+                x: (r.min.x * ppp).round() as i32,
+                y: (r.min.y * ppp).round() as i32,
+                width: size.x as u32,
+                height: size.y as u32,
+            }
+        });
+        self.show_native(placement);
+        self.drag_in_preview(ui, picture, &response);
+    }
+
+    /// Whether a level meter moved by a decibel or more since the last redraw.
+    fn meters_moved(&mut self) -> bool {
+        let now: Vec<(String, i32)> = self
+            .levels()
+            .into_iter()
+            .map(|l| (l.source, l.rms_db.round() as i32))
+            .collect();
+        let moved = now != self.meters_drawn;
+        self.meters_drawn = now;
+        moved
+    }
+
+    /// Shows the preview's child window at `placement`, or hides it.
+    fn show_native(&mut self, placement: Option<crate::native_preview::Placement>) {
+        let Some(native) = &self.native_preview else {
+            return;
+        };
+        let monitor = placement.and_then(|_| self.monitor());
+        self.native_active = monitor.is_some();
+        native.show(monitor, placement);
     }
 
     fn notices_area(&mut self, ctx: &egui::Context) {
@@ -264,6 +336,17 @@ impl KaiboApp {
             self.notices.remove(i);
         }
     }
+}
+
+/// Whether a window, menu, tooltip or notice of egui's (as of the last frame) lies over `rect`.
+fn egui_over(ctx: &egui::Context, rect: egui::Rect) -> bool {
+    ctx.memory(|m| {
+        m.areas()
+            .visible_layer_ids()
+            .into_iter()
+            .filter(|layer| layer.order != egui::Order::Background)
+            .any(|layer| m.area_rect(layer.id).is_some_and(|r| r.intersects(rect)))
+    })
 }
 
 impl eframe::App for KaiboApp {

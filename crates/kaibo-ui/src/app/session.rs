@@ -133,6 +133,7 @@ impl KaiboApp {
                 }
                 self.running = self.wanted;
                 self.session = Some(h);
+                self.preview_size_asked = None;
                 self.state = SessionState::Starting;
             }
             Err(e) => self.give_up(format!("could not start the session thread: {e}")),
@@ -249,6 +250,26 @@ impl KaiboApp {
                 self.preview =
                     Some(ctx.load_texture("program-preview", image, egui::TextureOptions::LINEAR));
             }
+        }
+    }
+
+    /// The running session's preview pictures and levels.
+    pub(crate) fn monitor(&self) -> Option<std::sync::Arc<kaibo_model::Monitor>> {
+        self.session.as_ref().and_then(|s| s.monitor()).cloned()
+    }
+
+    /// Asks the session for preview pictures that fit `size` pixels (once per change).
+    pub(crate) fn ask_preview_size(&mut self, size: (u32, u32)) {
+        if self.preview_size_asked == Some(size) {
+            return;
+        }
+        if let Some(s) = &self.session
+            && s.send(Command::SetPreviewSize {
+                width: size.0,
+                height: size.1,
+            })
+        {
+            self.preview_size_asked = Some(size);
         }
     }
 
