@@ -153,6 +153,7 @@ fn main() {
             .env("LANG", "en_US.UTF-8")
             .envs(std::env::vars().filter(|(k, _)| {
                 k.starts_with("KAIBO_EXP_")
+                    || k == "KAIBO_PREVIEW"
                     || k.starts_with("MALLOC_")
                     || k.starts_with("LP_")
                     || k.starts_with("GALLIUM")
