@@ -82,7 +82,10 @@ pub struct KaiboApp {
     pub(crate) meters_drawn: Vec<(String, i32)>,
     /// The preview size last asked of the session, in pixels.
     pub(crate) preview_size_asked: Option<(u32, u32)>,
+    /// The sequence number of the last picture taken from the current session's monitor.
     preview_seq: u64,
+    /// Pictures taken for the preview, over all sessions.
+    preview_shown: u64,
     pub(crate) show_settings: bool,
     pub(crate) settings_form: crate::settings_panel::Form,
     pub(crate) add_form: crate::sources_panel::AddForm,
@@ -156,6 +159,7 @@ impl KaiboApp {
             meters_drawn: Vec::new(),
             preview_size_asked: None,
             preview_seq: 0,
+            preview_shown: 0,
             show_settings: false,
             settings_form,
             add_form: Default::default(),
@@ -209,9 +213,9 @@ impl KaiboApp {
         self.stats.as_ref()
     }
 
-    /// Preview pictures received so far.
+    /// Preview pictures received so far, over all sessions.
     pub fn preview_frames(&self) -> u64 {
-        self.preview_seq
+        self.preview_shown
     }
 
     pub(crate) fn notify(&mut self, level: Level, text: impl Into<String>) {

@@ -152,6 +152,9 @@ fn a_host_builds_a_scene_goes_live_switches_and_stops() {
 
     // Go Live on "Blue": the first time, the checklist runs first (a test publish to nginx);
     // if an item failed on this machine (say the encode test on a busy CPU), go anyway.
+    // The preview session runs a while first, so that it has counted more pictures than the
+    // live session will have sent when its first ones must show (below).
+    run_for(&mut h, 6.0);
     h.get_by_label("Go Live").click();
     h.run_steps(2);
     assert!(
@@ -172,6 +175,16 @@ fn a_host_builds_a_scene_goes_live_switches_and_stops() {
     step_until(&mut h, 20, "the stream to go live", |a| {
         a.is_live() && a.state() == SessionState::Live
     });
+    // The live session's pictures reach the preview at once. (Each session counts its
+    // pictures from 1; the window kept the preview session's count and showed nothing new
+    // until the live session had sent as many.)
+    let before = h.state().preview_frames();
+    step_until(
+        &mut h,
+        3,
+        "the live session's pictures in the preview",
+        |a| a.preview_frames() >= before + 10,
+    );
     run_for(&mut h, 3.0);
     h.key_press(egui::Key::Num1);
     run_for(&mut h, 3.0);

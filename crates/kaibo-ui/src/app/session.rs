@@ -133,6 +133,8 @@ impl KaiboApp {
                 }
                 self.running = self.wanted;
                 self.session = Some(h);
+                // A new session counts its pictures from 1 again.
+                self.preview_seq = 0;
                 self.preview_size_asked = None;
                 self.state = SessionState::Starting;
             }
@@ -236,6 +238,7 @@ impl KaiboApp {
             return;
         };
         self.preview_seq = frame.seq;
+        self.preview_shown += 1;
         if let Some(gl) = self.gl_preview.as_mut().filter(|g| g.works()) {
             gl.set_frame(frame);
             return;
