@@ -181,7 +181,7 @@ fn a_host_builds_a_scene_goes_live_switches_and_stops() {
     let before = h.state().preview_frames();
     step_until(
         &mut h,
-        3,
+        5,
         "the live session's pictures in the preview",
         |a| a.preview_frames() >= before + 10,
     );
