@@ -37,6 +37,8 @@ struct Wanted {
     /// `None` hides the child window.
     placement: Option<Placement>,
     stop: bool,
+    /// The drawing thread ended (the X connection broke): the app draws the preview again.
+    lost: bool,
 }
 
 /// The child window and the thread that draws into it.
@@ -108,6 +110,11 @@ impl NativePreview {
             wanted,
             thread: Some(thread),
         })
+    }
+
+    /// False once the window or its connection was lost.
+    pub fn works(&self) -> bool {
+        self.wanted.lock().is_ok_and(|w| !w.lost)
     }
 
     /// Shows the pictures of `monitor` at `placement`, or hides the window (`None`).
@@ -200,6 +207,9 @@ impl Drawer {
                 log::warn!("the preview window was lost; the preview is drawn by OpenGL");
                 break;
             }
+        }
+        if let Ok(mut w) = wanted.lock() {
+            w.lost = !w.stop;
         }
         let _ = self.conn.destroy_window(self.window);
         let _ = self.conn.flush();

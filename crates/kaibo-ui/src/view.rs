@@ -240,7 +240,7 @@ impl KaiboApp {
         // The child window shows the picture when it has the area's size and nothing of
         // egui's (a window, menu, notice or a source being dragged) lies over the area.
         let fills = |have: f32, room: u32| (have - room as f32).abs() <= 2.0;
-        let native = self.native_preview.is_some()
+        let native = self.native_preview.as_ref().is_some_and(|n| n.works())
             && !self.preview_held
             && self.selected_source.is_none()
             && size.x <= avail_px.0 as f32 + 1.0
@@ -303,7 +303,7 @@ impl KaiboApp {
             return;
         };
         let monitor = placement.and_then(|_| self.monitor());
-        self.native_active = monitor.is_some();
+        self.native_active = monitor.is_some() && native.works();
         native.show(monitor, placement);
     }
 
