@@ -237,10 +237,12 @@ impl KaiboApp {
             });
             return;
         };
-        // The child window shows the picture when it has the area's size and nothing of
-        // egui's (a window, menu, notice or a source being dragged) lies over the area.
+        // The child window shows the picture when a session sends pictures in the area's size
+        // and nothing of egui's (a window, menu, notice or a source being dragged) lies over
+        // the area; otherwise OpenGL draws the last picture.
         let fills = |have: f32, room: u32| (have - room as f32).abs() <= 2.0;
         let native = self.native_preview.as_ref().is_some_and(|n| n.works())
+            && self.monitor().is_some()
             && !self.preview_held
             && self.selected_source.is_none()
             && size.x <= avail_px.0 as f32 + 1.0
