@@ -196,11 +196,7 @@ impl Engine {
         };
         let (w, h) =
             crate::pipeline::preview_size_within(self.canvas.0, self.canvas.1, (width, height));
-        let caps = gst::Caps::builder("video/x-raw")
-            .field("format", "RGBA")
-            .field("width", w as i32)
-            .field("height", h as i32)
-            .build();
+        let caps = crate::pipeline::preview_caps(w, h);
         if sink.property::<Option<gst::Caps>>("caps").as_ref() == Some(&caps) {
             return;
         }
@@ -478,21 +474,18 @@ impl Engine {
             let target = self.built.outputs[i].label().target.clone();
             let secs = waited.as_secs();
             let message = match &mut self.built.outputs[i] {
+                Output::Record(_) => format!(
+                    "the recording {target} wrote nothing within {secs} s. Check that the recording folder is writable and the disk has room, then record again"
+                ),
                 Output::Rtmp(link) => {
                     link.abandon();
-                    None
+                    not_accepted(&target, secs)
                 }
                 Output::Whip(link) => {
                     link.abandon();
-                    None
+                    not_accepted(&target, secs)
                 }
-                Output::Record(_) => Some(format!(
-                    "the recording {target} wrote nothing within {secs} s. Check that the recording folder is writable and the disk has room, then record again"
-                )),
-            }
-            .unwrap_or_else(|| format!(
-                "could not start publishing to {target} within {secs} s: the server did not accept the stream. Check the push URL, your network and firewall"
-            ));
+            };
             let error = MediaError::Stream {
                 kind: FailureKind::Timeout,
                 element: String::new(),
@@ -555,4 +548,11 @@ impl Drop for Engine {
             let _ = clip.set_state(gst::State::Null);
         }
     }
+}
+
+/// Why a stream that never started publishing failed.
+fn not_accepted(target: &str, secs: u64) -> String {
+    format!(
+        "could not start publishing to {target} within {secs} s: the server did not accept the stream. Check the push URL, your network and firewall"
+    )
 }

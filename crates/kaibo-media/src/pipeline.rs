@@ -275,6 +275,15 @@ pub fn preview_size_within(width: u32, height: u32, bounds: (u32, u32)) -> (u32,
     (even(f64::from(width)), even(f64::from(height)))
 }
 
+/// What the preview's appsink takes: RGBA at `width`×`height`.
+pub(crate) fn preview_caps(width: u32, height: u32) -> gst::Caps {
+    gst::Caps::builder("video/x-raw")
+        .field("format", "RGBA")
+        .field("width", width as i32)
+        .field("height", height as i32)
+        .build()
+}
+
 /// The preview's frame rate: every other picture of a 30 fps program, dropped before the
 /// scaling so the dropped half costs nothing.
 pub const PREVIEW_FPS: i32 = 15;
@@ -291,11 +300,7 @@ fn preview_branch(
     let queue = make("queue", "preview-queue")?;
     queue.set_property("max-size-buffers", 1u32);
     queue.set_property_from_str("leaky", "downstream");
-    let caps = gst::Caps::builder("video/x-raw")
-        .field("format", "RGBA")
-        .field("width", w as i32)
-        .field("height", h as i32)
-        .build();
+    let caps = preview_caps(w, h);
     let sink = gst_app::AppSink::builder()
         .name("preview-appsink")
         .caps(&caps)

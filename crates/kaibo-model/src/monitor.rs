@@ -42,11 +42,17 @@ pub struct Monitor {
     spare: Mutex<Vec<u8>>,
     levels: Mutex<Vec<AudioLevel>>,
     frames: AtomicU64,
+    /// The sequence number of the newest picture.
+    latest: AtomicU64,
 }
+
+/// Sequence numbers run on across monitors: a reader that moves on to the next session's
+/// monitor with the last number it saw still sees that session's first picture as newer.
+static NEXT_SEQ: AtomicU64 = AtomicU64::new(1);
 
 impl Monitor {
     /// Stores a copy of `rgba` as the newest preview picture, composed at `at`; returns its
-    /// sequence number.
+    /// sequence number, larger than that of any picture before it in this process.
     pub fn put_frame(&self, width: u32, height: u32, rgba: &[u8], at: Instant) -> u64 {
         let mut pixels = self
             .spare
@@ -55,7 +61,8 @@ impl Monitor {
             .unwrap_or_default();
         pixels.clear();
         pixels.extend_from_slice(rgba);
-        let seq = self.frames.fetch_add(1, Ordering::Relaxed) + 1;
+        let seq = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
+        self.frames.fetch_add(1, Ordering::Relaxed);
         let frame = Arc::new(PreviewFrame {
             width,
             height,
@@ -63,7 +70,10 @@ impl Monitor {
             seq,
             at,
         });
-        let old = self.frame.lock().ok().and_then(|mut f| f.replace(frame));
+        let old = self.frame.lock().ok().and_then(|mut f| {
+            self.latest.store(seq, Ordering::Relaxed);
+            f.replace(frame)
+        });
         self.arrived.notify_all();
         if let Some(old) = old.and_then(|o| Arc::try_unwrap(o).ok())
             && let Ok(mut spare) = self.spare.lock()
@@ -75,10 +85,10 @@ impl Monitor {
 
     /// The newest picture, when it is newer than `seen`. It is shared, not copied.
     pub fn frame_after(&self, seen: u64) -> Option<Arc<PreviewFrame>> {
-        if self.frames.load(Ordering::Relaxed) <= seen {
+        if self.latest.load(Ordering::Relaxed) <= seen {
             return None;
         }
-        self.frame.lock().ok()?.clone()
+        self.frame.lock().ok()?.clone().filter(|f| f.seq > seen)
     }
 
     /// Like [`Monitor::frame_after`], waiting up to `timeout` for a newer picture.
@@ -136,6 +146,10 @@ mod tests {
             m.wait_frame_after(latest, Duration::from_millis(20))
                 .is_none()
         );
+        // A reader that moves on to a new monitor (a new session) sees its first picture.
+        let following = Monitor::default();
+        following.put_frame(1, 1, &[5; 4], Instant::now());
+        assert!(following.frame_after(latest).is_some());
         let waiter = {
             let m = Arc::new(Monitor::default());
             let seen = m.put_frame(1, 1, &[1; 4], Instant::now());

@@ -2,7 +2,7 @@
 //! on: neither output disturbs the other.
 
 use kaibo_model::{
-    Command, Destination, Event, OutputSpec, Scene, SessionPlan, SourceKind, VideoSettings,
+    Command, Destination, Event, OutputSpec, Scene, SessionPlan, SourceKind, Summary, VideoSettings,
 };
 use kaibo_runtime::LiveHandle;
 use kaibo_testkit::{
@@ -18,31 +18,24 @@ fn worst_gap_frames(times_ms: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-#[test]
-fn recording_joins_and_the_stream_leaves_a_running_session() {
-    let nginx = Nginx::start();
-    let dir = TempDir::new();
-    let record = dir.path().join("joined.mkv");
-    let dest = Destination::parse(&nginx.url("live", "hot")).unwrap();
+/// A preview session of the test pattern streaming to `dest`.
+fn start(dest: &Destination, video: VideoSettings) -> LiveHandle {
     let plan = SessionPlan {
         canvas: Default::default(),
         scenes: vec![Scene::from_inputs("Bars", vec![SourceKind::Test])],
         active: 0,
-        video: VideoSettings::default(),
+        video,
         audio_bitrate_kbps: 128,
         outputs: vec![OutputSpec::Rtmp(dest.clone())],
         duration_s: None,
         adaptive: false,
         preview: true,
     };
-    let live = LiveHandle::spawn(plan).expect("session starts");
-    std::thread::sleep(Duration::from_secs(4));
-    assert!(live.send(Command::AddOutput(OutputSpec::Record(record.clone()))));
-    std::thread::sleep(Duration::from_secs(5));
-    assert!(live.send(Command::RemoveOutput {
-        target: dest.redacted()
-    }));
-    std::thread::sleep(Duration::from_secs(4));
+    LiveHandle::spawn(plan).expect("session starts")
+}
+
+/// Stops `live` and returns its summary; fails on any output failure or notice on the way.
+fn stop_cleanly(live: &LiveHandle) -> Summary {
     assert!(live.send(Command::Stop));
     let mut problems = Vec::new();
     let summary = loop {
@@ -60,6 +53,24 @@ fn recording_joins_and_the_stream_leaves_a_running_session() {
         }
     };
     assert!(problems.is_empty(), "{problems:?}");
+    summary
+}
+
+#[test]
+fn recording_joins_and_the_stream_leaves_a_running_session() {
+    let nginx = Nginx::start();
+    let dir = TempDir::new();
+    let record = dir.path().join("joined.mkv");
+    let dest = Destination::parse(&nginx.url("live", "hot")).unwrap();
+    let live = start(&dest, VideoSettings::default());
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(live.send(Command::AddOutput(OutputSpec::Record(record.clone()))));
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(live.send(Command::RemoveOutput {
+        target: dest.redacted()
+    }));
+    std::thread::sleep(Duration::from_secs(4));
+    let summary = stop_cleanly(&live);
     assert_eq!(summary.frames_dropped, 0);
 
     // The stream ran about 9 s without a gap and ended when removed.
@@ -115,41 +126,17 @@ fn a_joining_output_gets_its_own_start_time() {
     let dir = TempDir::new();
     let record = dir.path().join("late.mkv");
     let dest = Destination::parse(&nginx.url("live", "late")).unwrap();
-    let plan = SessionPlan {
-        canvas: Default::default(),
-        scenes: vec![Scene::from_inputs("Bars", vec![SourceKind::Test])],
-        active: 0,
-        video: VideoSettings {
+    let live = start(
+        &dest,
+        VideoSettings {
             keyframe_interval_s: 6,
             ..VideoSettings::default()
         },
-        audio_bitrate_kbps: 128,
-        outputs: vec![OutputSpec::Rtmp(dest)],
-        duration_s: None,
-        adaptive: false,
-        preview: true,
-    };
-    let live = LiveHandle::spawn(plan).expect("session starts");
+    );
     std::thread::sleep(Duration::from_secs(7));
     assert!(live.send(Command::AddOutput(OutputSpec::Record(record.clone()))));
     std::thread::sleep(Duration::from_secs(8));
-    assert!(live.send(Command::Stop));
-    let mut problems = Vec::new();
-    loop {
-        match live.next_event() {
-            Some(Event::Ended { failure, .. }) => {
-                assert!(failure.is_none(), "the session failed: {failure:?}");
-                break;
-            }
-            Some(Event::OutputFailed { target, failure }) => {
-                problems.push(format!("{target}: {}", failure.message))
-            }
-            Some(Event::Notice(n)) => problems.push(n),
-            Some(_) => {}
-            None => panic!("no summary"),
-        }
-    }
-    assert!(problems.is_empty(), "{problems:?}");
+    stop_cleanly(&live);
     // The recording began at the third keyframe and ran to the stop.
     let duration = decoded_duration_s(&record.display().to_string());
     assert!(

@@ -151,9 +151,10 @@ fn main() {
             .env("XDG_CONFIG_HOME", config.path())
             .env("XDG_STATE_HOME", config.path())
             .env("LANG", "en_US.UTF-8")
+            // For trying settings on the window alone: KAIBO_PREVIEW=opengl, glibc's
+            // MALLOC_*, Mesa's LP_* and GALLIUM_* (e.g. docs/benchmarks.md, session 7).
             .envs(std::env::vars().filter(|(k, _)| {
-                k.starts_with("KAIBO_EXP_")
-                    || k == "KAIBO_PREVIEW"
+                k == "KAIBO_PREVIEW"
                     || k.starts_with("MALLOC_")
                     || k.starts_with("LP_")
                     || k.starts_with("GALLIUM")
@@ -258,24 +259,22 @@ fn main() {
 
 /// The last round's CPU by thread and resident memory by mapping.
 fn print_breakdown(name: &str, last: &Measured) {
-    let top: Vec<String> = last
-        .threads
-        .iter()
-        .take(12)
-        .map(|(t, s)| format!("{t} {s:.3}"))
-        .collect();
     println!(
         "  {name:8} threads (CPU-s/s, last round): {}",
-        top.join(", ")
+        joined(&last.threads, 12, 3)
     );
-    let memory: Vec<String> = last
-        .memory
-        .iter()
-        .take(10)
-        .map(|(m, mib)| format!("{m} {mib:.1}"))
-        .collect();
     println!(
         "  {name:8} resident MiB by mapping (last round): {}",
-        memory.join(", ")
+        joined(&last.memory, 10, 1)
     );
+}
+
+/// The first `n` of `items` as `name value, …` with `decimals` decimals.
+fn joined(items: &[(String, f64)], n: usize, decimals: usize) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .take(n)
+        .map(|(name, v)| format!("{name} {v:.decimals$}"))
+        .collect();
+    parts.join(", ")
 }

@@ -82,7 +82,7 @@ pub struct KaiboApp {
     pub(crate) meters_drawn: Vec<(String, i32)>,
     /// The preview size last asked of the session, in pixels.
     pub(crate) preview_size_asked: Option<(u32, u32)>,
-    /// The sequence number of the last picture taken from the current session's monitor.
+    /// The sequence number of the last picture taken (numbers run on across sessions).
     preview_seq: u64,
     /// Pictures taken for the preview, over all sessions.
     preview_shown: u64,

@@ -133,10 +133,8 @@ impl Shared {
                 return;
             }
             gl.disable(glow::BLEND);
+            // `u_picture` keeps its default, texture unit 0.
             gl.use_program(Some(objects.program));
-            if let Some(at) = gl.get_uniform_location(objects.program, "u_picture") {
-                gl.uniform_1_i32(Some(&at), 0);
-            }
             gl.bind_vertex_array(Some(objects.vertex_array));
             gl.draw_arrays(glow::TRIANGLE_STRIP, 0, 4);
             gl.bind_vertex_array(None);

@@ -137,14 +137,6 @@ impl Drop for NativePreview {
     }
 }
 
-fn same(a: &Option<Arc<Monitor>>, b: &Option<Arc<Monitor>>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-        (None, None) => true,
-        _ => false,
-    }
-}
-
 /// RGBA to the X server's 32-bit pixels (little-endian B, G, R, then an opaque pad byte),
 /// a word at a time so that the compiler can vectorise it.
 fn to_server_order(rgba: &[u8], out: &mut [u8]) {
@@ -168,17 +160,11 @@ impl Drawer {
     fn run(mut self, wanted: &Mutex<Wanted>) {
         let mut shown: Option<Placement> = None;
         let mut seen = 0;
-        let mut source: Option<Arc<Monitor>> = None;
         loop {
             let (monitor, placement) = match wanted.lock() {
                 Ok(w) if !w.stop => (w.monitor.clone(), w.placement),
                 _ => break,
             };
-            // Each session's monitor counts its pictures from 1.
-            if !same(&monitor, &source) {
-                seen = 0;
-                source = monitor.clone();
-            }
             let placement = placement.filter(|_| monitor.is_some());
             if placement != shown {
                 if self.place(placement).is_err() {

@@ -133,8 +133,6 @@ impl KaiboApp {
                 }
                 self.running = self.wanted;
                 self.session = Some(h);
-                // A new session counts its pictures from 1 again.
-                self.preview_seq = 0;
                 self.preview_size_asked = None;
                 self.state = SessionState::Starting;
             }
@@ -231,7 +229,7 @@ impl KaiboApp {
     }
 
     fn upload_preview(&mut self, ctx: &egui::Context) {
-        let Some(monitor) = self.session.as_ref().and_then(|s| s.monitor()) else {
+        let Some(monitor) = self.monitor() else {
             return;
         };
         let Some(frame) = monitor.frame_after(self.preview_seq) else {
