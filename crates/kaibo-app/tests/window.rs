@@ -140,6 +140,20 @@ fn yellow_pixels(rgb: &[u8]) -> usize {
         .count()
 }
 
+/// Whether a `w`×`h` picture shows the test pattern's bars in their order: a bar's width
+/// right of yellow comes cyan (the pattern scrolls sideways, so the bars are found, not
+/// expected at a place). With red and blue swapped, cyan would come before yellow.
+fn bars_in_order(rgb: &[u8], w: u32, h: u32) -> bool {
+    let at = |x: u32| {
+        // Low in the top bars: below the Settings window, which opens over the preview.
+        let i = ((h * 11 / 20 * w) + x % w) as usize * 3;
+        (rgb[i], rgb[i + 1], rgb[i + 2])
+    };
+    let yellow = |(r, g, b): (u8, u8, u8)| r > 180 && g > 180 && b < 40;
+    let cyan = |(r, g, b): (u8, u8, u8)| r < 40 && g > 180 && b > 180;
+    (0..w).any(|x| yellow(at(x)) && cyan(at(x + w / 7)))
+}
+
 #[test]
 fn the_window_renders_in_chinese_and_english_with_the_preview() {
     let x = Xvfb::start(1280, 800);
@@ -207,7 +221,11 @@ fn the_preview_has_its_own_window_that_steps_aside_for_settings() {
         Duration::from_secs(20),
         "the preview's own window, shown",
         || {
-            child = preview_child(&x, &running.xid).filter(|c| mapped(&x, &c.0));
+            // The geometry is read again once the window is seen mapped: it is placed before
+            // it is mapped, and the first read may predate both.
+            child = preview_child(&x, &running.xid)
+                .filter(|c| mapped(&x, &c.0))
+                .and_then(|_| preview_child(&x, &running.xid));
             child.is_some()
         },
     );
@@ -217,17 +235,19 @@ fn the_preview_has_its_own_window_that_steps_aside_for_settings() {
         (w as f64 / h as f64 - 16.0 / 9.0).abs() < 0.02 && w > 640,
         "the preview window is {w}x{h}"
     );
+    // The preview area of a screenshot.
+    let inside = || -> Vec<u8> {
+        x.screenshot_rgb()
+            .chunks_exact(1280 * 3)
+            .skip(py as usize)
+            .take(h as usize)
+            .flat_map(|row| row[px as usize * 3..(px as usize + w as usize) * 3].to_vec())
+            .collect()
+    };
     std::thread::sleep(Duration::from_secs(1));
-    let shot = x.screenshot_rgb();
-    let inside: Vec<u8> = shot
-        .chunks_exact(1280 * 3)
-        .skip(py as usize)
-        .take(h as usize)
-        .flat_map(|row| row[px as usize * 3..(px as usize + w as usize) * 3].to_vec())
-        .collect();
     assert!(
-        yellow_pixels(&inside) > 500,
-        "no test-pattern bars in the preview's window"
+        bars_in_order(&inside(), w, h),
+        "no test-pattern bars (yellow, then cyan) in the preview's window"
     );
     // Settings (top right) opens a window over the preview: the child window steps aside.
     click((1240, 12));
@@ -235,6 +255,13 @@ fn the_preview_has_its_own_window_that_steps_aside_for_settings() {
         Duration::from_secs(5),
         "the preview window hidden under Settings",
         || !mapped(&x, &id),
+    );
+    // Meanwhile OpenGL draws the same pictures, which come in the child window's byte order
+    // (BGRx): the yellow bars stay yellow beside the Settings window.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        bars_in_order(&inside(), w, h),
+        "no test-pattern bars (yellow, then cyan) drawn by OpenGL under Settings"
     );
     // Closing Settings brings it back.
     click((1240, 12));

@@ -188,15 +188,16 @@ impl Engine {
         Ok(())
     }
 
-    /// Scales the preview to fit `width`×`height` (see [`crate::pipeline::preview_size_within`]);
-    /// the next pictures come in the new size. A session without a preview ignores it.
-    pub fn set_preview_size(&self, width: u32, height: u32) {
+    /// Scales the preview to fit `width`×`height` (see [`crate::pipeline::preview_size_within`])
+    /// with bytes in `layout`'s order; the next pictures come so. A session without a preview
+    /// ignores it.
+    pub fn set_preview_format(&self, width: u32, height: u32, layout: kaibo_model::PixelLayout) {
         let Some(sink) = self.built.pipeline.by_name("preview-appsink") else {
             return;
         };
         let (w, h) =
             crate::pipeline::preview_size_within(self.canvas.0, self.canvas.1, (width, height));
-        let caps = crate::pipeline::preview_caps(w, h);
+        let caps = crate::pipeline::preview_caps(w, h, layout);
         if sink.property::<Option<gst::Caps>>("caps").as_ref() == Some(&caps) {
             return;
         }

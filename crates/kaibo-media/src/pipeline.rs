@@ -23,7 +23,7 @@ use crate::rtmp_link::RtmpLink;
 use crate::sources::{AAC_FRAME_SAMPLES, audio_caps, capsfilter, i420_caps, make};
 use crate::whip::WhipLink;
 use gst::prelude::*;
-use kaibo_model::{Monitor, OutputSpec, SessionPlan};
+use kaibo_model::{Monitor, OutputSpec, PixelLayout, Pixels, SessionPlan};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -275,10 +275,14 @@ pub fn preview_size_within(width: u32, height: u32, bounds: (u32, u32)) -> (u32,
     (even(f64::from(width)), even(f64::from(height)))
 }
 
-/// What the preview's appsink takes: RGBA at `width`×`height`.
-pub(crate) fn preview_caps(width: u32, height: u32) -> gst::Caps {
+/// What the preview's appsink takes: `layout`'s pixels at `width`×`height`.
+pub(crate) fn preview_caps(width: u32, height: u32, layout: PixelLayout) -> gst::Caps {
+    let format = match layout {
+        PixelLayout::Rgba => "RGBA",
+        PixelLayout::Bgrx => "BGRx",
+    };
     gst::Caps::builder("video/x-raw")
-        .field("format", "RGBA")
+        .field("format", format)
         .field("width", width as i32)
         .field("height", height as i32)
         .build()
@@ -300,7 +304,7 @@ fn preview_branch(
     let queue = make("queue", "preview-queue")?;
     queue.set_property("max-size-buffers", 1u32);
     queue.set_property_from_str("leaky", "downstream");
-    let caps = preview_caps(w, h);
+    let caps = preview_caps(w, h, PixelLayout::Rgba);
     let sink = gst_app::AppSink::builder()
         .name("preview-appsink")
         .caps(&caps)
@@ -309,6 +313,9 @@ fn preview_branch(
         .sync(false)
         .build();
     sink.set_property("async", false);
+    // The monitor holds the newest picture; a last sample kept here too would keep one more
+    // picture's buffer out of the scaler's pool.
+    sink.set_property("enable-last-sample", false);
     // When each picture left the compositor, by timestamp: the preview reports that time,
     // not the time after the scaling below.
     let composed: Arc<Mutex<VecDeque<(u64, Instant)>>> = Arc::default();
@@ -329,26 +336,45 @@ fn preview_branch(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
                 let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                // The size follows `Engine::set_preview_size`: read it from each sample.
-                let Some((w, h)) = sample.caps().and_then(|c| c.structure(0)).and_then(|s| {
-                    Some((
-                        s.get::<i32>("width").ok()? as u32,
-                        s.get::<i32>("height").ok()? as u32,
-                    ))
-                }) else {
+                // The size and layout follow `Engine::set_preview_format`: read them from each
+                // sample.
+                let Some((w, h, layout)) =
+                    sample.caps().and_then(|c| c.structure(0)).and_then(|s| {
+                        let layout = match s.get::<&str>("format").ok()? {
+                            "BGRx" => PixelLayout::Bgrx,
+                            _ => PixelLayout::Rgba,
+                        };
+                        Some((
+                            s.get::<i32>("width").ok()? as u32,
+                            s.get::<i32>("height").ok()? as u32,
+                            layout,
+                        ))
+                    })
+                else {
                     return Ok(gst::FlowSuccess::Ok);
                 };
-                if let Some(buffer) = sample.buffer()
-                    && let Ok(map) = buffer.map_readable()
-                    && map.len() >= (w * h * 4) as usize
-                {
-                    let pts = buffer.pts().map(|t| t.nseconds());
-                    let at = composed
-                        .lock()
-                        .ok()
-                        .and_then(|c| c.iter().find(|(p, _)| Some(*p) == pts).map(|(_, t)| *t))
-                        .unwrap_or_else(Instant::now);
-                    monitor.put_frame(w, h, &map[..(w * h * 4) as usize], at);
+                let Some(buffer) = sample.buffer_owned() else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let pts = buffer.pts().map(|t| t.nseconds());
+                let at = composed
+                    .lock()
+                    .ok()
+                    .and_then(|c| c.iter().find(|(p, _)| Some(*p) == pts).map(|(_, t)| *t))
+                    .unwrap_or_else(Instant::now);
+                let size = (w * h * 4) as usize;
+                // The picture is handed on as it is: its buffer stays mapped until the last
+                // reader lets go, then goes back to the scaler's pool. A padded buffer (not
+                // seen from videoconvertscale) is copied without its padding.
+                let pixels = if buffer.size() == size {
+                    buffer.into_mapped_buffer_readable().ok().map(Pixels::new)
+                } else {
+                    let map = buffer.map_readable().ok();
+                    map.filter(|m| m.len() >= size)
+                        .map(|m| Pixels::new(m[..size].to_vec()))
+                };
+                if let Some(pixels) = pixels {
+                    monitor.put_pixels(w, h, layout, pixels, at);
                 }
                 Ok(gst::FlowSuccess::Ok)
             })

@@ -80,8 +80,13 @@ pub enum Command {
         muted: bool,
     },
     /// Scale the preview pictures to fit `width`×`height` pixels (the window's preview area),
-    /// keeping the canvas's shape and never larger than the canvas.
-    SetPreviewSize { width: u32, height: u32 },
+    /// keeping the canvas's shape and never larger than the canvas, with bytes in `layout`'s
+    /// order.
+    SetPreviewFormat {
+        width: u32,
+        height: u32,
+        layout: crate::PixelLayout,
+    },
 }
 
 /// What a running session reports.

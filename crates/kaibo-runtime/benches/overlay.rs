@@ -110,7 +110,7 @@ fn corner(f: &kaibo_model::PreviewFrame) -> Vec<u8> {
     let mut out = Vec::new();
     for y in (h / 2..h).step_by(2) {
         for x in (w / 2..w).step_by(2) {
-            out.extend_from_slice(&f.rgba[(y * w + x) * 4..][..3]);
+            out.extend_from_slice(&f.pixels[(y * w + x) * 4..][..3]);
         }
     }
     out

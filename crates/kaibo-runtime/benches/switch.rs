@@ -34,7 +34,7 @@ fn scene(name: &str, layout: Layout) -> Scene {
 fn shows_full(m: &kaibo_model::PreviewFrame) -> Option<bool> {
     let x = m.width as usize * 3 / 4;
     let y = m.height as usize * 3 / 10;
-    let p = &m.rgba[(y * m.width as usize + x) * 4..][..3];
+    let p = &m.pixels[(y * m.width as usize + x) * 4..][..3];
     if p.iter().any(|c| *c > 120) {
         Some(true)
     } else if p.iter().all(|c| *c < 40) {

@@ -215,8 +215,12 @@ fn run(
                 }
                 continue;
             }
-            Ok(Command::SetPreviewSize { width, height }) => {
-                engine.set_preview_size(width, height);
+            Ok(Command::SetPreviewFormat {
+                width,
+                height,
+                layout,
+            }) => {
+                engine.set_preview_format(width, height, layout);
                 continue;
             }
             Ok(Command::SetOverlay(state)) => {

@@ -20,7 +20,7 @@ fn card_share(m: &Monitor) -> f64 {
     for y in p.height / 2..p.height {
         for x in 0..p.width {
             let at = (y * p.width + x) as usize * 4;
-            let (r, g, b) = (p.rgba[at], p.rgba[at + 1], p.rgba[at + 2]);
+            let (r, g, b) = (p.pixels[at], p.pixels[at + 1], p.pixels[at + 2]);
             let amber = r > 200 && (150..=240).contains(&g) && b < 80;
             off += u32::from(!amber);
             n += 1;

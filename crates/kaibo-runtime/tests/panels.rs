@@ -92,9 +92,9 @@ fn difference(m: &Monitor, frame: &Frame, rect: PixelRect) -> f64 {
             }
             let at = (py * p.width + px) as usize * 4;
             let actual = [
-                f64::from(p.rgba[at]),
-                f64::from(p.rgba[at + 1]),
-                f64::from(p.rgba[at + 2]),
+                f64::from(p.pixels[at]),
+                f64::from(p.pixels[at + 1]),
+                f64::from(p.pixels[at + 2]),
             ];
             total += (luma(actual) - luma(expected)).abs();
             n += 1.0;
@@ -139,7 +139,7 @@ fn a_pinned_question_appears_in_the_program_as_rendered_and_leaves_again() {
             difference(&m, &blank, rect) > 20.0 && {
                 let p = m.frame_after(0).expect("picture");
                 let at = ((p.height * 9 / 10) * p.width + p.width * 9 / 10) as usize * 4;
-                p.rgba[at] > 200 && p.rgba[at + 1] > 150 && p.rgba[at + 2] < 60
+                p.pixels[at] > 200 && p.pixels[at + 1] > 150 && p.pixels[at + 2] < 60
             }
         },
     );

@@ -2,7 +2,7 @@
 //! and mixer commands, on real GStreamer pipelines.
 
 use kaibo_model::{
-    Command, Layout, Monitor, Scene, SceneSource, SessionPlan, SourceKind, Transition,
+    Command, Layout, Monitor, PixelLayout, Scene, SceneSource, SessionPlan, SourceKind, Transition,
     VideoSettings,
 };
 use kaibo_runtime::LiveHandle;
@@ -32,7 +32,7 @@ fn source(name: &str, input: SourceKind) -> SceneSource {
     }
 }
 
-/// The preview pixel at a fraction of the width and height.
+/// The preview pixel (red, green, blue) at a fraction of the width and height.
 fn pixel(m: &Monitor, fx: f64, fy: f64) -> Option<[u8; 3]> {
     let f = m.frame_after(0)?;
     let (x, y) = (
@@ -40,7 +40,8 @@ fn pixel(m: &Monitor, fx: f64, fy: f64) -> Option<[u8; 3]> {
         (f64::from(f.height) * fy) as usize,
     );
     let at = (y * f.width as usize + x) * 4;
-    Some([f.rgba[at], f.rgba[at + 1], f.rgba[at + 2]])
+    let rgba = f.rgba();
+    Some([rgba[at], rgba[at + 1], rgba[at + 2]])
 }
 
 fn wait_for_colour(m: &Monitor, what: &str, test: impl Fn([u8; 3]) -> bool) {
@@ -87,7 +88,7 @@ fn preview_shows_each_scene_after_cut_and_fade_and_meters_follow_the_mixer() {
     });
     let f = m.frame_after(0).unwrap();
     assert_eq!((f.width, f.height), (640, 360));
-    assert_eq!(f.rgba.len(), 640 * 360 * 4);
+    assert_eq!(f.pixels.len(), 640 * 360 * 4);
     let bars = pixel(&m, 0.5, 0.25).unwrap();
     assert!(
         bars.iter().any(|c| *c > 100),
@@ -104,17 +105,26 @@ fn preview_shows_each_scene_after_cut_and_fade_and_meters_follow_the_mixer() {
     };
     assert_eq!(stats.video_kbps, 0.0, "{stats:?}");
     // The window asks for pictures the size of its preview area: they keep the canvas's shape
-    // and are never larger than the canvas.
-    for (asked, wanted) in [((744, 419), (744, 418)), ((4000, 4000), (1280, 720))] {
-        assert!(live.send(Command::SetPreviewSize {
+    // and are never larger than the canvas. It may ask for its child window's byte order.
+    for (asked, wanted, layout) in [
+        ((744, 419), (744, 418), PixelLayout::Rgba),
+        ((4000, 4000), (1280, 720), PixelLayout::Bgrx),
+    ] {
+        assert!(live.send(Command::SetPreviewFormat {
             width: asked.0,
-            height: asked.1
+            height: asked.1,
+            layout,
         }));
-        wait_until(Duration::from_secs(5), "pictures in the asked size", || {
-            m.frame_after(0).is_some_and(|f| {
-                (f.width, f.height) == wanted && f.rgba.len() == (f.width * f.height * 4) as usize
-            })
-        });
+        wait_until(
+            Duration::from_secs(5),
+            "pictures in the asked format",
+            || {
+                m.frame_after(0).is_some_and(|f| {
+                    (f.width, f.height, f.layout) == (wanted.0, wanted.1, layout)
+                        && f.pixels.len() == (f.width * f.height * 4) as usize
+                })
+            },
+        );
     }
     let bars = pixel(&m, 0.5, 0.25).unwrap();
     assert!(
@@ -136,6 +146,15 @@ fn preview_shows_each_scene_after_cut_and_fade_and_meters_follow_the_mixer() {
     wait_for_colour(&m, "blue after the fade", |p| {
         p[2] > 200 && p[0] < 30 && p[1] < 30
     });
+    // BGRx as asked above: blue comes first in the bytes themselves.
+    let f = m.frame_after(0).unwrap();
+    let at = (f.height as usize / 4 * f.width as usize + f.width as usize / 2) * 4;
+    assert_eq!(f.layout, PixelLayout::Bgrx);
+    assert!(
+        f.pixels[at] > 200 && f.pixels[at + 2] < 30,
+        "{:?}",
+        &f.pixels[at..at + 4]
+    );
     assert!(live.send(Command::SwitchScene {
         index: 0,
         transition: Transition::Fade { ms: 300 }

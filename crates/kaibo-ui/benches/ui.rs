@@ -45,6 +45,26 @@ fn kaibo() -> PathBuf {
     bin
 }
 
+/// `KAIBO_BENCH_HEAPTRACK=<dir>` records every allocation of each measured process with
+/// heaptrack's preload library into `<dir>/<key>.raw`, for study after the run (`heaptrack_interpret
+/// < key.raw | zstd > key.zst`, then `heaptrack_print key.zst`). The figures of such a run
+/// include heaptrack's own cost.
+fn heaptrack(key: &str) -> Vec<(&'static str, String)> {
+    let Some(dir) = std::env::var_os("KAIBO_BENCH_HEAPTRACK") else {
+        return Vec::new();
+    };
+    let preload = "/usr/lib/heaptrack/libheaptrack_preload.so";
+    assert!(
+        std::path::Path::new(preload).exists(),
+        "KAIBO_BENCH_HEAPTRACK needs heaptrack: sudo apt install heaptrack"
+    );
+    let out = PathBuf::from(dir).join(format!("{key}.raw"));
+    vec![
+        ("LD_PRELOAD", preload.to_owned()),
+        ("DUMP_HEAPTRACK_OUTPUT", out.display().to_string()),
+    ]
+}
+
 struct Measured {
     cpu_per_s: f64,
     /// CPU-s/s per thread name, largest first.
@@ -93,6 +113,12 @@ fn measure(child: &mut Child, nginx: &Nginx, key: &str) -> Measured {
         child.try_wait().expect("status").is_none(),
         "kaibo exited during the measurement"
     );
+    // `KAIBO_BENCH_SMAPS=<dir>` keeps each process's memory map, `<key>.smaps`, for study.
+    if let Some(dir) = std::env::var_os("KAIBO_BENCH_SMAPS") {
+        let to = PathBuf::from(dir).join(format!("{key}.smaps"));
+        std::fs::copy(format!("/proc/{pid}/smaps"), &to)
+            .unwrap_or_else(|e| panic!("copy the memory map to {}: {e}", to.display()));
+    }
     terminate_child(child, Duration::from_secs(5));
     m
 }
@@ -159,6 +185,7 @@ fn main() {
                     || k.starts_with("LP_")
                     || k.starts_with("GALLIUM")
             }))
+            .envs(heaptrack(&key))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -208,6 +235,7 @@ fn main() {
             .args(["--resolution", "1280x720", "--fps", "30", "--bitrate-kbps"])
             .arg(video.bitrate_kbps.to_string())
             .args(["--log-file", "/dev/null"])
+            .envs(heaptrack(&key))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

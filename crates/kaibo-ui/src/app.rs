@@ -80,8 +80,8 @@ pub struct KaiboApp {
     pub(crate) native_active: bool,
     /// The meters' levels at the last redraw (source, whole dB).
     pub(crate) meters_drawn: Vec<(String, i32)>,
-    /// The preview size last asked of the session, in pixels.
-    pub(crate) preview_size_asked: Option<(u32, u32)>,
+    /// The preview size (pixels) and byte order last asked of the session.
+    pub(crate) preview_format_asked: Option<((u32, u32), kaibo_model::PixelLayout)>,
     /// The sequence number of the last picture taken (numbers run on across sessions).
     preview_seq: u64,
     /// Pictures taken for the preview, over all sessions.
@@ -157,7 +157,7 @@ impl KaiboApp {
             native_preview: None,
             native_active: false,
             meters_drawn: Vec::new(),
-            preview_size_asked: None,
+            preview_format_asked: None,
             preview_seq: 0,
             preview_shown: 0,
             show_settings: false,

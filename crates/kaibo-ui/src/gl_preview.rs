@@ -1,6 +1,7 @@
 //! The program preview drawn straight with OpenGL when the window runs on eframe's glow
-//! backend: the engine's RGBA picture goes into one GL texture with `glTexSubImage2D`, and a
-//! quad samples it with blending off.
+//! backend: the engine's picture (RGBA, or BGRx for the child window) goes into one GL texture
+//! with `glTexSubImage2D` as it is, and a quad samples it with blending off, swapping red and
+//! blue for BGRx.
 //!
 //! Through egui's texture manager each picture was converted pixel by pixel into a
 //! `ColorImage`, copied into a texture delta and drawn with egui's blended, vertex-coloured
@@ -15,7 +16,7 @@
 use eframe::egui;
 use eframe::egui_glow::{self, ShaderVersion, glow};
 use glow::HasContext;
-use kaibo_model::PreviewFrame;
+use kaibo_model::{PixelLayout, PreviewFrame};
 use std::sync::{Arc, Mutex};
 
 /// The newest picture and the GL objects that show it; shared with the paint callback.
@@ -25,6 +26,8 @@ struct Shared {
     pending: Option<Arc<PreviewFrame>>,
     /// The size of the picture in the texture, once one was uploaded.
     uploaded: Option<(u32, u32)>,
+    /// The byte order of the picture in the texture.
+    layout: PixelLayout,
     gl: Option<GlObjects>,
     /// The shader did not build: the app goes back to egui's texture path.
     failed: bool,
@@ -32,6 +35,8 @@ struct Shared {
 
 struct GlObjects {
     program: glow::Program,
+    /// 1.0 when the texture holds BGRx.
+    swap: Option<glow::UniformLocation>,
     texture: glow::Texture,
     vertex_array: glow::VertexArray,
 }
@@ -101,7 +106,8 @@ impl Shared {
             gl.pixel_store_i32(glow::UNPACK_ALIGNMENT, 4);
             if let Some(frame) = self.pending.take() {
                 let (w, h) = (frame.width as i32, frame.height as i32);
-                let pixels = glow::PixelUnpackData::Slice(Some(&frame.rgba));
+                self.layout = frame.layout;
+                let pixels = glow::PixelUnpackData::Slice(Some(&frame.pixels));
                 if self.uploaded == Some((frame.width, frame.height)) {
                     gl.tex_sub_image_2d(
                         glow::TEXTURE_2D,
@@ -135,6 +141,8 @@ impl Shared {
             gl.disable(glow::BLEND);
             // `u_picture` keeps its default, texture unit 0.
             gl.use_program(Some(objects.program));
+            let swap = f32::from(u8::from(self.layout == PixelLayout::Bgrx));
+            gl.uniform_1_f32(objects.swap.as_ref(), swap);
             gl.bind_vertex_array(Some(objects.vertex_array));
             gl.draw_arrays(glow::TRIANGLE_STRIP, 0, 4);
             gl.bind_vertex_array(None);
@@ -168,10 +176,12 @@ void main() {{
             "{header}
 {precision}
 uniform sampler2D u_picture;
+uniform float u_swap;
 in vec2 v_tc;
 out vec4 f_color;
 void main() {{
-    f_color = texture(u_picture, v_tc);
+    vec4 c = texture(u_picture, v_tc);
+    f_color = mix(c, vec4(c.b, c.g, c.r, 1.0), u_swap);
 }}"
         );
         unsafe {
@@ -210,6 +220,7 @@ void main() {{
             }
             let vertex_array = gl.create_vertex_array()?;
             Ok(Self {
+                swap: gl.get_uniform_location(program, "u_swap"),
                 program,
                 texture,
                 vertex_array,

@@ -8,6 +8,7 @@ mod checklist;
 mod fonts;
 mod gl_preview;
 mod i18n;
+mod icon;
 mod interactions;
 mod native_preview;
 mod scenes_panel;
@@ -64,7 +65,8 @@ pub fn run_window(store: Store) -> Result<(), UiError> {
             .with_title("Kaibo")
             .with_app_id("kaibo")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([900.0, 600.0]),
+            .with_min_inner_size([900.0, 600.0])
+            .with_icon(std::sync::Arc::new(icon::kaibo_icon())),
         renderer: eframe::Renderer::Glow,
         // Dithering is a per-pixel shader cost that software OpenGL pays on every redraw.
         dithering: false,

@@ -3,15 +3,16 @@
 //!
 //! On software OpenGL every egui redraw fills the whole window, and a 15 fps preview inside
 //! egui made the window redraw 15 times a second for the sake of one rectangle. Here the
-//! engine scales the picture to the preview area's exact size, this thread swaps it to the
-//! X server's byte order and puts it into the child window; the window stays still.
+//! engine scales the picture to the preview area's exact size and in the X server's byte order
+//! (see [`NativePreview::layout`]), and this thread puts it into the child window as it is;
+//! the window stays still.
 //!
 //! The child window covers whatever egui draws under it, so the app uses it only while
 //! nothing of egui's lies over the preview (no floating window, menu or notice, no source
 //! being dragged) and otherwise hides it and draws the preview through OpenGL again. Only X11
 //! (or XWayland) windows get one; elsewhere the app keeps the OpenGL path.
 
-use kaibo_model::Monitor;
+use kaibo_model::{Monitor, PixelLayout};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -43,6 +44,7 @@ struct Wanted {
 
 /// The child window and the thread that draws into it.
 pub struct NativePreview {
+    depth: u8,
     wanted: Arc<Mutex<Wanted>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -107,9 +109,20 @@ impl NativePreview {
             })
             .map_err(|e| e.to_string())?;
         Ok(Self {
+            depth,
             wanted,
             thread: Some(thread),
         })
+    }
+
+    /// The byte order to ask the engine for: the server's own for a 24-bit window, so the
+    /// pictures go out untouched (a 32-bit one wants its pad byte opaque).
+    pub fn layout(&self) -> PixelLayout {
+        if self.depth == 24 {
+            PixelLayout::Bgrx
+        } else {
+            PixelLayout::Rgba
+        }
     }
 
     /// False once the window or its connection was lost.
@@ -137,13 +150,16 @@ impl Drop for NativePreview {
     }
 }
 
-/// RGBA to the X server's 32-bit pixels (little-endian B, G, R, then an opaque pad byte),
-/// a word at a time so that the compiler can vectorise it.
-fn to_server_order(rgba: &[u8], out: &mut [u8]) {
-    for (from, to) in rgba.chunks_exact(4).zip(out.chunks_exact_mut(4)) {
+/// `layout`'s pixels to the X server's 32-bit ones (little-endian B, G, R, then an opaque
+/// pad byte), a word at a time so that the compiler can vectorise it.
+fn to_server_order(pixels: &[u8], layout: PixelLayout, out: &mut [u8]) {
+    for (from, to) in pixels.chunks_exact(4).zip(out.chunks_exact_mut(4)) {
         let p = u32::from_le_bytes([from[0], from[1], from[2], from[3]]);
-        let swapped = ((p & 0xff) << 16) | ((p >> 16) & 0xff) | (p & 0xff00) | 0xff00_0000;
-        to.copy_from_slice(&swapped.to_le_bytes());
+        let server = match layout {
+            PixelLayout::Rgba => ((p & 0xff) << 16) | ((p >> 16) & 0xff) | (p & 0xff00),
+            PixelLayout::Bgrx => p,
+        } | 0xff00_0000;
+        to.copy_from_slice(&server.to_le_bytes());
     }
 }
 
@@ -152,7 +168,7 @@ struct Drawer {
     window: Window,
     gc: Gcontext,
     depth: u8,
-    /// The picture in the server's byte order, reused.
+    /// The picture in the server's byte order when it did not come so, reused.
     pixels: Vec<u8>,
 }
 
@@ -187,9 +203,18 @@ impl Drawer {
             if (frame.width, frame.height) != (at.width, at.height) {
                 continue;
             }
-            self.pixels.resize(frame.rgba.len(), 0);
-            to_server_order(&frame.rgba, &mut self.pixels);
-            if self.put(frame.width).is_err() {
+            // A 24-bit window ignores the pad byte: the server's order goes out as it came.
+            let as_is = frame.layout == PixelLayout::Bgrx && self.depth == 24;
+            if !as_is {
+                self.pixels.resize(frame.pixels.len(), 0);
+                to_server_order(&frame.pixels, frame.layout, &mut self.pixels);
+            }
+            let bytes = if as_is {
+                &frame.pixels
+            } else {
+                &self.pixels[..]
+            };
+            if self.put(frame.width, bytes).is_err() {
                 log::warn!("the preview window was lost; the preview is drawn by OpenGL");
                 break;
             }
@@ -221,11 +246,11 @@ impl Drawer {
         self.conn.flush()
     }
 
-    /// Puts `self.pixels` in bands of rows that fit the server's largest request.
-    fn put(&self, width: u32) -> Result<(), x11rb::errors::ConnectionError> {
+    /// Puts `pixels` in bands of rows that fit the server's largest request.
+    fn put(&self, width: u32, pixels: &[u8]) -> Result<(), x11rb::errors::ConnectionError> {
         let row = width as usize * 4;
         let rows_per_band = ((self.conn.maximum_request_bytes() - 64) / row).max(1);
-        for (band, chunk) in self.pixels.chunks(rows_per_band * row).enumerate() {
+        for (band, chunk) in pixels.chunks(rows_per_band * row).enumerate() {
             let rows = chunk.len() / row;
             self.conn.put_image(
                 ImageFormat::Z_PIXMAP,
@@ -252,7 +277,11 @@ mod tests {
     fn pixels_reach_the_server_as_blue_green_red() {
         let rgba = [10, 20, 30, 0, 200, 100, 50, 255];
         let mut out = [0; 8];
-        to_server_order(&rgba, &mut out);
+        to_server_order(&rgba, PixelLayout::Rgba, &mut out);
+        assert_eq!(out, [30, 20, 10, 255, 50, 100, 200, 255]);
+        // Already in the server's order, only the pad byte is made opaque (32-bit windows).
+        let bgrx = [30, 20, 10, 0, 50, 100, 200, 9];
+        to_server_order(&bgrx, PixelLayout::Bgrx, &mut out);
         assert_eq!(out, [30, 20, 10, 255, 50, 100, 200, 255]);
     }
 }

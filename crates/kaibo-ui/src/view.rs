@@ -363,4 +363,18 @@ impl eframe::App for KaiboApp {
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.shutdown();
     }
+
+    /// egui makes its glyph atlas as wide as the largest texture the driver takes: 16384
+    /// pixels on software OpenGL, so 2 MiB before the first glyph, held twice (egui's copy and
+    /// the driver's). The interface's glyphs fit in far less; 2048 is what every driver takes.
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        raw_input.max_texture_side = Some(
+            raw_input
+                .max_texture_side
+                .map_or(MAX_TEXTURE_SIDE, |s| s.min(MAX_TEXTURE_SIDE)),
+        );
+    }
 }
+
+/// The widest texture egui is told it may make (see `raw_input_hook`).
+const MAX_TEXTURE_SIDE: usize = 2048;

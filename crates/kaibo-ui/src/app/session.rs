@@ -133,7 +133,7 @@ impl KaiboApp {
                 }
                 self.running = self.wanted;
                 self.session = Some(h);
-                self.preview_size_asked = None;
+                self.preview_format_asked = None;
                 self.state = SessionState::Starting;
             }
             Err(e) => self.give_up(format!("could not start the session thread: {e}")),
@@ -243,7 +243,7 @@ impl KaiboApp {
         }
         let image = egui::ColorImage::from_rgba_unmultiplied(
             [frame.width as usize, frame.height as usize],
-            &frame.rgba,
+            &frame.rgba(),
         );
         match &mut self.preview {
             Some(t) => t.set(image, egui::TextureOptions::LINEAR),
@@ -259,18 +259,25 @@ impl KaiboApp {
         self.session.as_ref().and_then(|s| s.monitor()).cloned()
     }
 
-    /// Asks the session for preview pictures that fit `size` pixels (once per change).
+    /// Asks the session for preview pictures that fit `size` pixels (once per change), in
+    /// the child window's byte order when there is one (OpenGL takes either).
     pub(crate) fn ask_preview_size(&mut self, size: (u32, u32)) {
-        if self.preview_size_asked == Some(size) {
+        let layout = self
+            .native_preview
+            .as_ref()
+            .map(|n| n.layout())
+            .unwrap_or_default();
+        if self.preview_format_asked == Some((size, layout)) {
             return;
         }
         if let Some(s) = &self.session
-            && s.send(Command::SetPreviewSize {
+            && s.send(Command::SetPreviewFormat {
                 width: size.0,
                 height: size.1,
+                layout,
             })
         {
-            self.preview_size_asked = Some(size);
+            self.preview_format_asked = Some((size, layout));
         }
     }
 
