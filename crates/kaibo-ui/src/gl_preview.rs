@@ -58,6 +58,11 @@ impl GlPreview {
         }
     }
 
+    /// Notes the size of a picture shown elsewhere (the child window), for the layout.
+    pub fn set_size(&mut self, width: u32, height: u32) {
+        self.size = Some((width, height));
+    }
+
     /// The picture's size in pixels, once there is one.
     pub fn size(&self) -> Option<egui::Vec2> {
         self.size.map(|(w, h)| egui::vec2(w as f32, h as f32))

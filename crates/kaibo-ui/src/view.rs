@@ -305,8 +305,17 @@ impl KaiboApp {
             return;
         };
         let monitor = placement.and_then(|_| self.monitor());
+        let was_active = self.native_active;
         self.native_active = monitor.is_some() && native.works();
         native.show(monitor, placement);
+        // OpenGL takes over: it gets the newest picture for this very redraw (its paint
+        // callback reads it after this pass), not the one it last drew.
+        if was_active && !self.native_active {
+            let newest = self.monitor().and_then(|m| m.frame_after(0));
+            if let (Some(gl), Some(frame)) = (self.gl_preview.as_mut(), newest) {
+                gl.set_frame(frame);
+            }
+        }
     }
 
     fn notices_area(&mut self, ctx: &egui::Context) {

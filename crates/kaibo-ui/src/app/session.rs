@@ -238,7 +238,13 @@ impl KaiboApp {
         self.preview_seq = frame.seq;
         self.preview_shown += 1;
         if let Some(gl) = self.gl_preview.as_mut().filter(|g| g.works()) {
-            gl.set_frame(frame);
+            // While the child window shows the pictures OpenGL only needs their size; holding
+            // one for it would keep a buffer out of the engine's pool.
+            if self.native_active {
+                gl.set_size(frame.width, frame.height);
+            } else {
+                gl.set_frame(frame);
+            }
             return;
         }
         let image = egui::ColorImage::from_rgba_unmultiplied(
