@@ -251,7 +251,7 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
         outputs,
         duration_s: args.duration,
         adaptive: !args.fixed_bitrate,
-        preview: false,
+        preview: None,
     };
     plan.validate().map_err(|e| anyhow!(e))?;
     resolve_windows(&mut plan).map_err(|e| anyhow!(e))?;

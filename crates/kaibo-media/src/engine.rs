@@ -123,7 +123,7 @@ impl Engine {
             failed: vec![false; n],
             removed: vec![None; n],
             unchecked_since: vec![None; n],
-            preview: plan.preview,
+            preview: plan.preview.is_some(),
             failures: Vec::new(),
             secrets: plan.secrets().into_iter().cloned().collect(),
             last_sample: (Instant::now(), 0, 0),
@@ -188,16 +188,13 @@ impl Engine {
         Ok(())
     }
 
-    /// Scales the preview to fit `width`×`height` (see [`crate::pipeline::preview_size_within`])
-    /// with bytes in `layout`'s order; the next pictures come so. A session without a preview
-    /// ignores it.
-    pub fn set_preview_format(&self, width: u32, height: u32, layout: kaibo_model::PixelLayout) {
+    /// Delivers the next preview pictures in `format` (sized by
+    /// [`crate::pipeline::preview_size_within`]). A session without a preview ignores it.
+    pub fn set_preview_format(&self, format: kaibo_model::PreviewFormat) {
         let Some(sink) = self.built.pipeline.by_name("preview-appsink") else {
             return;
         };
-        let (w, h) =
-            crate::pipeline::preview_size_within(self.canvas.0, self.canvas.1, (width, height));
-        let caps = crate::pipeline::preview_caps(w, h, layout);
+        let caps = crate::pipeline::preview_caps(self.canvas, format);
         if sink.property::<Option<gst::Caps>>("caps").as_ref() == Some(&caps) {
             return;
         }

@@ -21,7 +21,7 @@ pub use check::{
 };
 pub use engine::{Engine, EngineEvent, Waker, init};
 pub use error::{FailureKind, MediaError};
-pub use pipeline::preview_size;
+pub use pipeline::preview_size_within;
 pub use probe::{AckMeter, UplinkMeasure, probe_uplink};
 pub use tcp_queue::{TcpSocket, TcpStats, sockets_to, tcp_stats};
 pub use whip::check_whip;

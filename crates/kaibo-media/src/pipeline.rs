@@ -23,7 +23,7 @@ use crate::rtmp_link::RtmpLink;
 use crate::sources::{AAC_FRAME_SAMPLES, audio_caps, capsfilter, i420_caps, make};
 use crate::whip::WhipLink;
 use gst::prelude::*;
-use kaibo_model::{Monitor, OutputSpec, PixelLayout, Pixels, SessionPlan};
+use kaibo_model::{Monitor, OutputSpec, PixelLayout, Pixels, PreviewFormat, SessionPlan};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -144,7 +144,7 @@ pub(crate) fn build(
     let (panels, panels_element) = PanelLayer::new(video.width, video.height)?;
     chain.push(panels_element);
     chain.extend(crate::debug_clock::qr_clock()?);
-    let monitor = plan.preview.then(|| monitor.unwrap_or_default());
+    let monitor = plan.preview.map(|_| monitor.unwrap_or_default());
     if let Some(monitor) = &monitor {
         let ptee = make("tee", "ptee")?;
         ptee.set_property("allow-not-linked", true);
@@ -260,11 +260,6 @@ pub(crate) fn build(
     })
 }
 
-/// The largest size within 640×360 with the canvas's shape, in even pixels.
-pub fn preview_size(width: u32, height: u32) -> (u32, u32) {
-    preview_size_within(width, height, (640, 360))
-}
-
 /// The largest size within `bounds` with the canvas's shape, no larger than the canvas, in
 /// even pixels.
 pub fn preview_size_within(width: u32, height: u32, bounds: (u32, u32)) -> (u32, u32) {
@@ -275,9 +270,10 @@ pub fn preview_size_within(width: u32, height: u32, bounds: (u32, u32)) -> (u32,
     (even(f64::from(width)), even(f64::from(height)))
 }
 
-/// What the preview's appsink takes: `layout`'s pixels at `width`×`height`.
-pub(crate) fn preview_caps(width: u32, height: u32, layout: PixelLayout) -> gst::Caps {
-    let format = match layout {
+/// What the preview's appsink takes for a `canvas`-sized program asked in `format`.
+pub(crate) fn preview_caps(canvas: (u32, u32), format: PreviewFormat) -> gst::Caps {
+    let (width, height) = preview_size_within(canvas.0, canvas.1, (format.width, format.height));
+    let format = match format.layout {
         PixelLayout::Rgba => "RGBA",
         PixelLayout::Bgrx => "BGRx",
     };
@@ -300,11 +296,11 @@ fn preview_branch(
     plan: &SessionPlan,
     monitor: &Arc<Monitor>,
 ) -> Result<(), MediaError> {
-    let (w, h) = preview_size(plan.video.width, plan.video.height);
+    let format = plan.preview.unwrap_or_default();
     let queue = make("queue", "preview-queue")?;
     queue.set_property("max-size-buffers", 1u32);
     queue.set_property_from_str("leaky", "downstream");
-    let caps = preview_caps(w, h, PixelLayout::Rgba);
+    let caps = preview_caps((plan.video.width, plan.video.height), format);
     let sink = gst_app::AppSink::builder()
         .name("preview-appsink")
         .caps(&caps)

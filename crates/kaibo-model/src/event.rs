@@ -79,14 +79,9 @@ pub enum Command {
         gain_db: f64,
         muted: bool,
     },
-    /// Scale the preview pictures to fit `width`×`height` pixels (the window's preview area),
-    /// keeping the canvas's shape and never larger than the canvas, with bytes in `layout`'s
-    /// order.
-    SetPreviewFormat {
-        width: u32,
-        height: u32,
-        layout: crate::PixelLayout,
-    },
+    /// Deliver the preview pictures in this format from now on (the window's preview area
+    /// changed size, or its way of showing them).
+    SetPreviewFormat(crate::PreviewFormat),
 }
 
 /// What a running session reports.

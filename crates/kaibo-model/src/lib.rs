@@ -28,7 +28,7 @@ pub use check::{CheckItem, CheckReport, CheckStatus};
 pub use destination::{Destination, DestinationError, Protocol};
 pub use event::{Command, Event, Failure, FailureKind, Transition};
 pub use layout::{Crop, Layout};
-pub use monitor::{AudioLevel, Monitor, PixelLayout, Pixels, PreviewFrame};
+pub use monitor::{AudioLevel, Monitor, PixelLayout, Pixels, PreviewFormat, PreviewFrame};
 pub use overlay::{Anchor, OverlayState, Panel, PanelContent, PollOption};
 pub use profile::{PlatformProfile, PlatformProfiles};
 pub use scene::{Audio, Canvas, Scene, SceneCollection, SceneSource, SourceKind};

@@ -19,6 +19,26 @@ pub enum PixelLayout {
     Bgrx,
 }
 
+/// The preview pictures a face asks for: scaled to fit `width`×`height` pixels (keeping the
+/// canvas's shape, never larger than the canvas), bytes in `layout`'s order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreviewFormat {
+    pub width: u32,
+    pub height: u32,
+    pub layout: PixelLayout,
+}
+
+impl Default for PreviewFormat {
+    /// 640×360 RGBA, until the face says what it shows.
+    fn default() -> Self {
+        Self {
+            width: 640,
+            height: 360,
+            layout: PixelLayout::Rgba,
+        }
+    }
+}
+
 /// A picture's bytes, shared as they are: owned, or lent by the engine (a mapped GStreamer
 /// buffer that goes back to its pool when the last reader lets go).
 pub struct Pixels(Box<dyn AsRef<[u8]> + Send + Sync>);

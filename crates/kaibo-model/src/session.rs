@@ -149,16 +149,16 @@ pub struct SessionPlan {
     pub duration_s: Option<f64>,
     /// Fit the video bitrate to what the destinations deliver (on unless fixed).
     pub adaptive: bool,
-    /// Deliver a scaled picture of the program and sound levels (the desktop app's preview).
-    /// With a preview a plan may have no output yet.
-    pub preview: bool,
+    /// Deliver scaled pictures of the program, in this format, and sound levels (the desktop
+    /// app's preview). With a preview a plan may have no output yet.
+    pub preview: Option<crate::PreviewFormat>,
 }
 
 impl SessionPlan {
     /// Checks the plan as a whole.
     pub fn validate(&self) -> Result<(), String> {
         self.video.validate()?;
-        if self.outputs.is_empty() && !self.preview {
+        if self.outputs.is_empty() && self.preview.is_none() {
             return Err(
                 "nothing to do: give at least one --to destination or --record path".into(),
             );
@@ -170,7 +170,7 @@ impl SessionPlan {
                 self.scenes.len()
             ));
         };
-        if !self.preview && !scene.sources.iter().any(|s| s.input.has_video()) {
+        if self.preview.is_none() && !scene.sources.iter().any(|s| s.input.has_video()) {
             return Err(format!(
                 "scene \"{}\" has no picture source; add a screen, window, camera, image, media, text or test source",
                 scene.name

@@ -49,7 +49,7 @@ fn plan(dir: &Path, name: &str) -> SessionPlan {
         outputs: vec![OutputSpec::Record(dir.join(name))],
         duration_s: None,
         adaptive: false,
-        preview: true,
+        preview: Some(Default::default()),
     }
 }
 

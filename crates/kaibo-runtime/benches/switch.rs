@@ -79,7 +79,7 @@ fn main() {
         outputs: vec![OutputSpec::Record(dir.join("switch.mkv"))],
         duration_s: None,
         adaptive: false,
-        preview: true,
+        preview: Some(Default::default()),
     };
     let live = LiveHandle::spawn(plan).expect("session starts");
     let m = live.monitor().expect("preview").clone();

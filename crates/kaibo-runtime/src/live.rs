@@ -70,7 +70,7 @@ impl LiveHandle {
     pub fn spawn(plan: SessionPlan) -> std::io::Result<Self> {
         let (commands, command_rx) = sync_channel(16);
         let (event_tx, events) = sync_channel(64);
-        let monitor = plan.preview.then(|| Arc::new(Monitor::default()));
+        let monitor = plan.preview.map(|_| Arc::new(Monitor::default()));
         let for_engine = monitor.clone();
         let (waker_tx, waker_rx) = sync_channel(1);
         let thread = std::thread::Builder::new()
@@ -215,12 +215,8 @@ fn run(
                 }
                 continue;
             }
-            Ok(Command::SetPreviewFormat {
-                width,
-                height,
-                layout,
-            }) => {
-                engine.set_preview_format(width, height, layout);
+            Ok(Command::SetPreviewFormat(format)) => {
+                engine.set_preview_format(format);
                 continue;
             }
             Ok(Command::SetOverlay(state)) => {

@@ -58,7 +58,7 @@ mod tests {
                 outputs: vec![OutputSpec::Record(dir.join(format!("{}.mkv", p.id)))],
                 duration_s: None,
                 adaptive: true,
-                preview: false,
+                preview: None,
             };
             if let Err(e) = Engine::new(&plan) {
                 panic!("profile {}: {e}", p.id);

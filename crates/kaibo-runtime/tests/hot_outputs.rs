@@ -29,7 +29,7 @@ fn start(dest: &Destination, video: VideoSettings) -> LiveHandle {
         outputs: vec![OutputSpec::Rtmp(dest.clone())],
         duration_s: None,
         adaptive: false,
-        preview: true,
+        preview: Some(Default::default()),
     };
     LiveHandle::spawn(plan).expect("session starts")
 }

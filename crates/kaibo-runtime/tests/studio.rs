@@ -2,8 +2,8 @@
 //! and mixer commands, on real GStreamer pipelines.
 
 use kaibo_model::{
-    Command, Layout, Monitor, PixelLayout, Scene, SceneSource, SessionPlan, SourceKind, Transition,
-    VideoSettings,
+    Command, Layout, Monitor, PixelLayout, PreviewFormat, Scene, SceneSource, SessionPlan,
+    SourceKind, Transition, VideoSettings,
 };
 use kaibo_runtime::LiveHandle;
 use kaibo_testkit::{TempDir, require_tool, wait_until};
@@ -76,19 +76,31 @@ fn preview_shows_each_scene_after_cut_and_fade_and_meters_follow_the_mixer() {
         outputs: vec![],
         duration_s: None,
         adaptive: false,
-        preview: true,
+        // The plan says what the window shows: its very first pictures come so.
+        preview: Some(PreviewFormat {
+            width: 480,
+            height: 300,
+            layout: PixelLayout::Bgrx,
+        }),
     };
     let live = LiveHandle::spawn(plan).expect("session thread starts");
     let m = live
         .monitor()
         .expect("a preview plan has a monitor")
         .clone();
+    wait_until(Duration::from_secs(10), "a preview picture", || {
+        m.frames() > 0
+    });
+    let first = m.frame_after(0).unwrap();
+    assert_eq!(
+        (first.width, first.height, first.layout),
+        (480, 270, PixelLayout::Bgrx)
+    );
+    assert_eq!(first.pixels.len(), 480 * 270 * 4);
+    drop(first);
     wait_until(Duration::from_secs(10), "preview pictures", || {
         m.frames() > 5
     });
-    let f = m.frame_after(0).unwrap();
-    assert_eq!((f.width, f.height), (640, 360));
-    assert_eq!(f.pixels.len(), 640 * 360 * 4);
     let bars = pixel(&m, 0.5, 0.25).unwrap();
     assert!(
         bars.iter().any(|c| *c > 100),
@@ -110,11 +122,11 @@ fn preview_shows_each_scene_after_cut_and_fade_and_meters_follow_the_mixer() {
         ((744, 419), (744, 418), PixelLayout::Rgba),
         ((4000, 4000), (1280, 720), PixelLayout::Bgrx),
     ] {
-        assert!(live.send(Command::SetPreviewFormat {
+        assert!(live.send(Command::SetPreviewFormat(PreviewFormat {
             width: asked.0,
             height: asked.1,
             layout,
-        }));
+        })));
         wait_until(
             Duration::from_secs(5),
             "pictures in the asked format",

@@ -65,7 +65,7 @@ fn a_hundred_switches_in_a_minute_lose_and_repeat_no_frame() {
         ],
         duration_s: Some(60.0),
         adaptive: false,
-        preview: true,
+        preview: Some(Default::default()),
     };
     let live = LiveHandle::spawn(plan).expect("session starts");
     let start = Instant::now();

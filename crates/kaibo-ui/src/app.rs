@@ -5,8 +5,8 @@
 use crate::i18n::{Tr, system_language};
 use eframe::egui;
 use kaibo_model::{
-    AppSettings, Command, Destination, Event, Layout, OutputSpec, Scene, SceneCollection,
-    SceneSource, Secret, SessionPlan, SessionState, SourceKind, StatsSnapshot,
+    AppSettings, Command, Destination, Event, Layout, OutputSpec, PreviewFormat, Scene,
+    SceneCollection, SceneSource, Secret, SessionPlan, SessionState, SourceKind, StatsSnapshot,
 };
 use kaibo_runtime::{LiveHandle, Store, resolve_windows};
 use std::path::PathBuf;
@@ -80,8 +80,9 @@ pub struct KaiboApp {
     pub(crate) native_active: bool,
     /// The meters' levels at the last redraw (source, whole dB).
     pub(crate) meters_drawn: Vec<(String, i32)>,
-    /// The preview size (pixels) and byte order last asked of the session.
-    pub(crate) preview_format_asked: Option<((u32, u32), kaibo_model::PixelLayout)>,
+    /// The preview pictures the window wants (its preview area's size, the child window's
+    /// byte order), once the area was laid out.
+    pub(crate) preview_format: Option<PreviewFormat>,
     /// The sequence number of the last picture taken (numbers run on across sessions).
     preview_seq: u64,
     /// Pictures taken for the preview, over all sessions.
@@ -157,7 +158,7 @@ impl KaiboApp {
             native_preview: None,
             native_active: false,
             meters_drawn: Vec::new(),
-            preview_format_asked: None,
+            preview_format: None,
             preview_seq: 0,
             preview_shown: 0,
             show_settings: false,

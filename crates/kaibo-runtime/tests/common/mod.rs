@@ -42,7 +42,7 @@ pub fn amber_plan(dir: &TempDir) -> SessionPlan {
         outputs: vec![],
         duration_s: None,
         adaptive: false,
-        preview: true,
+        preview: Some(Default::default()),
     }
 }
 

@@ -29,7 +29,7 @@ impl KaiboApp {
             outputs,
             duration_s: None,
             adaptive: true,
-            preview: true,
+            preview: Some(self.preview_format.unwrap_or_default()),
         };
         resolve_windows(&mut plan)?;
         plan.validate()?;
@@ -47,7 +47,10 @@ impl KaiboApp {
         // While the checklist holds the devices the preview waits, unless the host starts
         // recording meanwhile.
         let held = self.preview_held && self.wanted == Outputs::default();
-        if self.sessions_enabled && !self.blocked && !held {
+        // In a real window the first session waits for the preview area's size (laid out in
+        // the first pass), so that its first pictures fit the area.
+        let laid_out = self.gl_preview.is_none() || self.preview_format.is_some();
+        if self.sessions_enabled && !self.blocked && !held && laid_out {
             if self.session.is_none() || due {
                 self.restart();
             } else if self.running != self.wanted {
@@ -133,7 +136,6 @@ impl KaiboApp {
                 }
                 self.running = self.wanted;
                 self.session = Some(h);
-                self.preview_format_asked = None;
                 self.state = SessionState::Starting;
             }
             Err(e) => self.give_up(format!("could not start the session thread: {e}")),
@@ -265,26 +267,26 @@ impl KaiboApp {
         self.session.as_ref().and_then(|s| s.monitor()).cloned()
     }
 
-    /// Asks the session for preview pictures that fit `size` pixels (once per change), in
-    /// the child window's byte order when there is one (OpenGL takes either).
+    /// Wants preview pictures that fit `size` pixels, in the child window's byte order when
+    /// there is one (OpenGL takes either): the running session is asked once per change, and
+    /// each new session starts with them, so its first pictures already fit.
     pub(crate) fn ask_preview_size(&mut self, size: (u32, u32)) {
-        let layout = self
-            .native_preview
-            .as_ref()
-            .map(|n| n.layout())
-            .unwrap_or_default();
-        if self.preview_format_asked == Some((size, layout)) {
+        let wanted = PreviewFormat {
+            width: size.0,
+            height: size.1,
+            layout: self
+                .native_preview
+                .as_ref()
+                .map(|n| n.layout())
+                .unwrap_or_default(),
+        };
+        if self.preview_format == Some(wanted) {
             return;
         }
-        if let Some(s) = &self.session
-            && s.send(Command::SetPreviewFormat {
-                width: size.0,
-                height: size.1,
-                layout,
-            })
-        {
-            self.preview_format_asked = Some((size, layout));
+        if let Some(s) = &self.session {
+            s.send(Command::SetPreviewFormat(wanted));
         }
+        self.preview_format = Some(wanted);
     }
 
     /// Latest sound levels, by source key.
