@@ -270,15 +270,19 @@ pub fn preview_size_within(width: u32, height: u32, bounds: (u32, u32)) -> (u32,
     (even(f64::from(width)), even(f64::from(height)))
 }
 
+/// GStreamer's name for a preview layout.
+fn caps_format(layout: PixelLayout) -> &'static str {
+    match layout {
+        PixelLayout::Rgba => "RGBA",
+        PixelLayout::Bgrx => "BGRx",
+    }
+}
+
 /// What the preview's appsink takes for a `canvas`-sized program asked in `format`.
 pub(crate) fn preview_caps(canvas: (u32, u32), format: PreviewFormat) -> gst::Caps {
     let (width, height) = preview_size_within(canvas.0, canvas.1, (format.width, format.height));
-    let format = match format.layout {
-        PixelLayout::Rgba => "RGBA",
-        PixelLayout::Bgrx => "BGRx",
-    };
     gst::Caps::builder("video/x-raw")
-        .field("format", format)
+        .field("format", caps_format(format.layout))
         .field("width", width as i32)
         .field("height", height as i32)
         .build()
@@ -336,10 +340,10 @@ fn preview_branch(
                 // sample.
                 let Some((w, h, layout)) =
                     sample.caps().and_then(|c| c.structure(0)).and_then(|s| {
-                        let layout = match s.get::<&str>("format").ok()? {
-                            "BGRx" => PixelLayout::Bgrx,
-                            _ => PixelLayout::Rgba,
-                        };
+                        let format = s.get::<&str>("format").ok()?;
+                        let layout = [PixelLayout::Rgba, PixelLayout::Bgrx]
+                            .into_iter()
+                            .find(|l| caps_format(*l) == format)?;
                         Some((
                             s.get::<i32>("width").ok()? as u32,
                             s.get::<i32>("height").ok()? as u32,

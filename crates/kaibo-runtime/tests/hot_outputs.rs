@@ -18,8 +18,22 @@ fn worst_gap_frames(times_ms: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// A preview session of the test pattern streaming to `dest`.
-fn start(dest: &Destination, video: VideoSettings) -> LiveHandle {
+/// A session streaming to nginx, and where a recording joining it would go.
+struct Running {
+    nginx: Nginx,
+    /// Holds the recording.
+    _dir: TempDir,
+    record: std::path::PathBuf,
+    dest: Destination,
+    live: LiveHandle,
+}
+
+/// A preview session of the test pattern streaming to nginx under `key`.
+fn start(key: &str, video: VideoSettings) -> Running {
+    let nginx = Nginx::start();
+    let dir = TempDir::new();
+    let record = dir.path().join(format!("{key}.mkv"));
+    let dest = Destination::parse(&nginx.url("live", key)).expect("nginx gives an RTMP URL");
     let plan = SessionPlan {
         canvas: Default::default(),
         scenes: vec![Scene::from_inputs("Bars", vec![SourceKind::Test])],
@@ -31,7 +45,14 @@ fn start(dest: &Destination, video: VideoSettings) -> LiveHandle {
         adaptive: false,
         preview: Some(Default::default()),
     };
-    LiveHandle::spawn(plan).expect("session starts")
+    let live = LiveHandle::spawn(plan).expect("session starts");
+    Running {
+        nginx,
+        _dir: dir,
+        record,
+        dest,
+        live,
+    }
 }
 
 /// Stops `live` and returns its summary; fails on any output failure or notice on the way.
@@ -58,11 +79,13 @@ fn stop_cleanly(live: &LiveHandle) -> Summary {
 
 #[test]
 fn recording_joins_and_the_stream_leaves_a_running_session() {
-    let nginx = Nginx::start();
-    let dir = TempDir::new();
-    let record = dir.path().join("joined.mkv");
-    let dest = Destination::parse(&nginx.url("live", "hot")).unwrap();
-    let live = start(&dest, VideoSettings::default());
+    let Running {
+        nginx,
+        _dir,
+        record,
+        dest,
+        live,
+    } = start("hot", VideoSettings::default());
     std::thread::sleep(Duration::from_secs(4));
     assert!(live.send(Command::AddOutput(OutputSpec::Record(record.clone()))));
     std::thread::sleep(Duration::from_secs(5));
@@ -122,12 +145,14 @@ fn recording_joins_and_the_stream_leaves_a_running_session() {
 /// before, it was failed at 10 s as "could not start publishing".
 #[test]
 fn a_joining_output_gets_its_own_start_time() {
-    let nginx = Nginx::start();
-    let dir = TempDir::new();
-    let record = dir.path().join("late.mkv");
-    let dest = Destination::parse(&nginx.url("live", "late")).unwrap();
-    let live = start(
-        &dest,
+    let Running {
+        nginx: _nginx,
+        _dir,
+        record,
+        live,
+        ..
+    } = start(
+        "late",
         VideoSettings {
             keyframe_interval_s: 6,
             ..VideoSettings::default()

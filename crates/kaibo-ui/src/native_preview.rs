@@ -118,7 +118,7 @@ impl NativePreview {
     /// The byte order to ask the engine for: the server's own for a 24-bit window, so the
     /// pictures go out untouched (a 32-bit one wants its pad byte opaque).
     pub fn layout(&self) -> PixelLayout {
-        if self.depth == 24 {
+        if takes_bgrx_as_is(self.depth) {
             PixelLayout::Bgrx
         } else {
             PixelLayout::Rgba
@@ -148,6 +148,12 @@ impl Drop for NativePreview {
             let _ = t.join();
         }
     }
+}
+
+/// Whether a window of `depth` bits shows BGRx pictures as they are: a 24-bit one ignores
+/// the pad byte, a 32-bit one would take it as alpha.
+fn takes_bgrx_as_is(depth: u8) -> bool {
+    depth == 24
 }
 
 /// `layout`'s pixels to the X server's 32-bit ones (little-endian B, G, R, then an opaque
@@ -203,8 +209,8 @@ impl Drawer {
             if (frame.width, frame.height) != (at.width, at.height) {
                 continue;
             }
-            // A 24-bit window ignores the pad byte: the server's order goes out as it came.
-            let as_is = frame.layout == PixelLayout::Bgrx && self.depth == 24;
+            // Pictures in the layout asked for (see `NativePreview::layout`) go out as they came.
+            let as_is = frame.layout == PixelLayout::Bgrx && takes_bgrx_as_is(self.depth);
             if !as_is {
                 self.pixels.resize(frame.pixels.len(), 0);
                 to_server_order(&frame.pixels, frame.layout, &mut self.pixels);
