@@ -12,7 +12,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    memory::tune_allocator();
+    memory::tune();
     let args = cli::Cli::parse();
     match args.command {
         None => window(),
