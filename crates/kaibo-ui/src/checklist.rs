@@ -420,7 +420,7 @@ impl KaiboApp {
             .show(ctx, |ui| {
                 if let Some(run) = &c.run {
                     ui.horizontal(|ui| {
-                        ui.spinner();
+                        crate::view::spinner(ui);
                         ui.label(format!(
                             "{} {} s",
                             tr.t("Checking…", "正在检查…"),

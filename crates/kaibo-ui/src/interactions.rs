@@ -423,7 +423,7 @@ fn window_body(ui: &mut egui::Ui, tr: Tr, it: &mut Interactions, url: &str) {
     });
     let Some(snap) = &it.snapshot else {
         ui.horizontal(|ui| {
-            ui.spinner();
+            crate::view::spinner(ui);
             ui.label(tr.t("Connecting to the hub…", "正在连接互动服务…"));
         });
         return;

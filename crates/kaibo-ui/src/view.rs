@@ -13,6 +13,12 @@ const METERS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10
 /// How often it redraws while the preview has its own window and no meter moves: the
 /// elapsed time and the stats change once a second.
 const FIGURES_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1000);
+/// A spinner turns at 10 steps a second: egui's own asks for a redraw on every frame, which
+/// on software OpenGL is as fast as the machine can draw.
+const SPINNER_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+/// Notices need a column at least this wide (points) to stay clear of the preview.
+const NOTICE_MIN_WIDTH: f32 = 180.0;
+const NOTICE_MARGIN: f32 = 8.0;
 
 impl KaiboApp {
     /// Draws the whole window and handles its input.
@@ -45,7 +51,7 @@ impl KaiboApp {
                     self.sources_panel(ui);
                 });
             });
-        egui::Panel::right("properties-stats")
+        let column = egui::Panel::right("properties-stats")
             .frame(side)
             .resizable(true)
             .default_size(250.0)
@@ -56,6 +62,7 @@ impl KaiboApp {
                     self.properties_panel(ui);
                 });
             });
+        self.notice_column = Some(column.response.rect);
         egui::CentralPanel::default()
             .frame(central)
             .show(ui, |ui| self.preview_panel(ui));
@@ -323,26 +330,46 @@ impl KaiboApp {
             return;
         }
         let mut dismiss = None;
-        egui::Area::new(egui::Id::unique("kaibo-notices"))
-            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -140.0))
-            .show(ctx, |ui| {
-                for (i, n) in self.notices.iter().enumerate().rev().take(4) {
-                    let color = match n.level {
-                        Level::Error => egui::Color32::from_rgb(120, 20, 20),
-                        Level::Warn => egui::Color32::from_rgb(110, 80, 10),
-                        Level::Info => egui::Color32::from_rgb(30, 60, 100),
-                    };
-                    egui::Frame::popup(ui.style()).fill(color).show(ui, |ui| {
-                        ui.set_max_width(420.0);
-                        ui.horizontal(|ui| {
-                            ui.label(egui::RichText::new(&n.text).color(egui::Color32::WHITE));
-                            if ui.small_button("×").clicked() {
-                                dismiss = Some(i);
-                            }
+        // At the foot of the right-hand column, where they leave the preview uncovered (a
+        // notice over the preview hides its child window, and OpenGL draws the pictures
+        // instead); in a column too narrow for them, over the preview's corner.
+        let area = egui::Area::new(egui::Id::unique("kaibo-notices"));
+        let (area, width) = match self.notice_column {
+            Some(c) if c.width() >= NOTICE_MIN_WIDTH + 2.0 * NOTICE_MARGIN => (
+                area.pivot(egui::Align2::RIGHT_BOTTOM)
+                    .fixed_pos(c.right_bottom() - egui::vec2(NOTICE_MARGIN, NOTICE_MARGIN)),
+                c.width() - 2.0 * NOTICE_MARGIN,
+            ),
+            _ => (
+                area.anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -140.0)),
+                420.0,
+            ),
+        };
+        area.show(ctx, |ui| {
+            for (i, n) in self.notices.iter().enumerate().rev().take(4) {
+                let color = match n.level {
+                    Level::Error => egui::Color32::from_rgb(120, 20, 20),
+                    Level::Warn => egui::Color32::from_rgb(110, 80, 10),
+                    Level::Info => egui::Color32::from_rgb(30, 60, 100),
+                };
+                egui::Frame::popup(ui.style()).fill(color).show(ui, |ui| {
+                    let spacing = ui.spacing();
+                    let text_width = width
+                        - spacing.menu_margin.sum().x
+                        - spacing.interact_size.y
+                        - spacing.item_spacing.x;
+                    ui.horizontal_top(|ui| {
+                        let text = egui::RichText::new(&n.text).color(egui::Color32::WHITE);
+                        ui.allocate_ui(egui::vec2(text_width, 0.0), |ui| {
+                            ui.add(egui::Label::new(text).wrap());
                         });
+                        if ui.small_button("×").clicked() {
+                            dismiss = Some(i);
+                        }
                     });
-                }
-            });
+                });
+            }
+        });
         if let Some(i) = dismiss {
             self.notices.remove(i);
         }
@@ -387,3 +414,22 @@ impl eframe::App for KaiboApp {
 
 /// The widest texture egui is told it may make (see `raw_input_hook`).
 const MAX_TEXTURE_SIDE: usize = 2048;
+
+/// A busy sign that redraws at 10 steps a second: an arc going round.
+pub(crate) fn spinner(ui: &mut egui::Ui) {
+    let side = ui.spacing().interact_size.y;
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+    if ui.is_rect_visible(rect) {
+        let turn = ui.input(|i| i.time).fract() * std::f64::consts::TAU;
+        let radius = rect.height() / 2.0 - 2.0;
+        let points: Vec<egui::Pos2> = (0..=24)
+            .map(|k| {
+                let angle = (turn + f64::from(k) / 24.0 * 1.5 * std::f64::consts::PI) as f32;
+                rect.center() + radius * egui::vec2(angle.cos(), angle.sin())
+            })
+            .collect();
+        let stroke = egui::Stroke::new(2.5, ui.visuals().strong_text_color());
+        ui.painter().add(egui::Shape::line(points, stroke));
+    }
+    ui.ctx().request_repaint_after(SPINNER_INTERVAL);
+}
