@@ -275,9 +275,17 @@ fn main() {
     for (name, runs) in [("window", &window), ("headless", &headless)] {
         print_breakdown(name, runs.last().expect("a round"));
     }
+    // Each round's pair ran a minute apart: their ratios show how much of the spread is the
+    // machine's speed drifting between rounds rather than the window.
+    let pairs: Vec<String> = window
+        .iter()
+        .zip(&headless)
+        .map(|(w, h)| format!("{:.2}", w.cpu_per_s / h.cpu_per_s))
+        .collect();
     println!(
-        "  CPU ratio window / headless: {:.2} (target ≤ 1.15)",
-        w_cpu / h_cpu
+        "  CPU ratio window / headless: {:.2} (target ≤ 1.15; round by round {})",
+        w_cpu / h_cpu,
+        pairs.join(", ")
     );
     println!(
         "  window RSS: {:.0} MiB (target ≤ 160 MiB; OBS Studio 29 with preview: 264 MiB)",
