@@ -41,10 +41,11 @@ fn tune_allocator() {}
 
 /// No transparent huge pages for this process (Linux's `PR_SET_THP_DISABLE`).
 ///
-/// x264 marks its picture buffers for huge pages (`MADV_HUGEPAGE`), and a huge page makes a
-/// whole 2 MiB resident at its first touch, used or not. Without them the live window measured
-/// 157 MiB against 161 MiB, in four alternating pairs of single rounds of `cargo xtask bench ui`
-/// (2026-12-04), with x264's CPU the same within the rounds' noise. `kaibo live` gets the same
+/// x264 marks its picture buffers for huge pages (`MADV_HUGEPAGE`), and a huge page is made
+/// resident whole, 2 MiB at a time. Without them the live window measured 157 MiB against
+/// 161 MiB, in four alternating pairs of single rounds of `cargo xtask bench ui` (2026-12-04),
+/// with x264's CPU the same within the rounds' noise. (Which mappings the 4 MiB left could not
+/// be told apart: without huge pages they are laid out and merged differently.) `kaibo live` gets the same
 /// setting, so the window's ratio to it compares like with like.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]

@@ -71,9 +71,6 @@ pub struct KaiboApp {
     /// The stream's target as the session names it (key masked).
     live_target: Option<String>,
     pub(crate) notices: Vec<Notice>,
-    /// The right-hand column (stats and properties) as last laid out: notices go there,
-    /// clear of the preview.
-    pub(crate) notice_column: Option<egui::Rect>,
     pub(crate) preview: Option<egui::TextureHandle>,
     /// The preview drawn with OpenGL directly (on eframe's glow backend), else egui's texture.
     pub(crate) gl_preview: Option<crate::gl_preview::GlPreview>,
@@ -156,7 +153,6 @@ impl KaiboApp {
             recording_path: None,
             live_target: None,
             notices,
-            notice_column: None,
             preview: None,
             gl_preview: None,
             native_preview: None,

@@ -62,7 +62,6 @@ impl KaiboApp {
                     self.properties_panel(ui);
                 });
             });
-        self.notice_column = Some(column.response.rect);
         egui::CentralPanel::default()
             .frame(central)
             .show(ui, |ui| self.preview_panel(ui));
@@ -78,7 +77,7 @@ impl KaiboApp {
         if self.interactions.open {
             self.interactions_window(&ctx);
         }
-        self.notices_area(&ctx);
+        self.notices_area(&ctx, column.response.rect);
         // The preview is drawn at 15 fps (the engine sends 15): smooth enough to follow the
         // program, and half the drawing of the session's 30 (on software OpenGL the window's
         // drawing is most of its cost). Input repaints at once. (Waking on each new picture
@@ -325,7 +324,8 @@ impl KaiboApp {
         }
     }
 
-    fn notices_area(&mut self, ctx: &egui::Context) {
+    /// The notices, at the foot of `column` (the right-hand one, as laid out this pass).
+    fn notices_area(&mut self, ctx: &egui::Context, column: egui::Rect) {
         if self.notices.is_empty() {
             return;
         }
@@ -334,16 +334,17 @@ impl KaiboApp {
         // notice over the preview hides its child window, and OpenGL draws the pictures
         // instead); in a column too narrow for them, over the preview's corner.
         let area = egui::Area::new(egui::Id::unique("kaibo-notices"));
-        let (area, width) = match self.notice_column {
-            Some(c) if c.width() >= NOTICE_MIN_WIDTH + 2.0 * NOTICE_MARGIN => (
+        let (area, width) = if column.width() >= NOTICE_MIN_WIDTH + 2.0 * NOTICE_MARGIN {
+            (
                 area.pivot(egui::Align2::RIGHT_BOTTOM)
-                    .fixed_pos(c.right_bottom() - egui::vec2(NOTICE_MARGIN, NOTICE_MARGIN)),
-                c.width() - 2.0 * NOTICE_MARGIN,
-            ),
-            _ => (
+                    .fixed_pos(column.right_bottom() - egui::vec2(NOTICE_MARGIN, NOTICE_MARGIN)),
+                column.width() - 2.0 * NOTICE_MARGIN,
+            )
+        } else {
+            (
                 area.anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -140.0)),
                 420.0,
-            ),
+            )
         };
         area.show(ctx, |ui| {
             for (i, n) in self.notices.iter().enumerate().rev().take(4) {
