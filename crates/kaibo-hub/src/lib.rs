@@ -8,6 +8,7 @@
 //! is masked and plain.
 
 mod api;
+mod desk;
 pub mod draw;
 pub mod error;
 mod live;
@@ -16,8 +17,11 @@ mod state;
 pub mod store;
 pub mod text;
 
+pub use desk::{
+    Audit, HostDesk, NewDraw, NewOffer, NewPoll, PanelKind, QuestionAction, QuestionFilter,
+};
 pub use error::{ApiError, HubError, StoreError};
-pub use live::{Display, LowerThird, Offer};
+pub use live::{Display, LotteryView, LowerThird, Offer, PollView, QuestionView};
 pub use state::Limits;
 pub use store::{SqliteStore, Store};
 
@@ -207,6 +211,18 @@ impl Hub {
     /// A receiver that changes whenever the on-stream state does.
     pub fn subscribe_overlay(&self) -> OverlayWatch {
         self.shared.overlay.subscribe()
+    }
+
+    /// The host's actions on this hub, called in-process (no HTTP, no token).
+    pub fn desk(&self) -> HostDesk {
+        HostDesk::new(Arc::clone(&self.shared))
+    }
+
+    /// Requests the host routes have received over HTTP since the hub started.
+    pub fn host_requests(&self) -> u64 {
+        self.shared
+            .host_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Stops serving (live-update streams end, viewers' watch time closes) and waits for it.

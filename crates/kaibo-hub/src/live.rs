@@ -56,7 +56,7 @@ pub fn display_name(nickname: &str, viewer: Id) -> String {
 }
 
 /// A question as shown (masked asker, personal data in the text masked).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuestionView {
     pub id: Id,
     pub text: String,
@@ -66,10 +66,12 @@ pub struct QuestionView {
     pub pinned: bool,
     pub answered: bool,
     /// Moderation hits (host views only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<String>>,
     /// The requesting viewer asked it / liked it (viewer views only).
+    #[serde(default)]
     pub mine: bool,
+    #[serde(default)]
     pub liked: bool,
 }
 
@@ -91,13 +93,14 @@ impl QuestionView {
 }
 
 /// A poll as shown.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PollView {
     pub id: Id,
     pub title: String,
     pub options: Vec<PollOption>,
     pub state: PollState,
     /// The requesting viewer's choice.
+    #[serde(default)]
     pub voted: Option<usize>,
 }
 
@@ -125,7 +128,7 @@ fn poll_options(p: &Poll) -> Vec<PollOption> {
 }
 
 /// A lottery as shown; winners masked.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LotteryView {
     pub id: Id,
     pub title: String,
@@ -134,6 +137,7 @@ pub struct LotteryView {
     pub closes_at_ms: u64,
     pub winners_wanted: u32,
     pub entrants: u32,
+    #[serde(default)]
     pub entered: bool,
     pub winners: Option<Vec<String>>,
 }

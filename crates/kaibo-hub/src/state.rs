@@ -72,6 +72,8 @@ pub struct Shared {
     viewers: Mutex<HashMap<String, Viewer>>,
     buckets: Mutex<HashMap<Id, Bucket>>,
     pub shutdown: watch::Receiver<bool>,
+    /// Requests the host routes received (tests tell in-process calls from HTTP ones).
+    pub host_requests: std::sync::atomic::AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -103,6 +105,7 @@ impl Shared {
             viewers: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
             shutdown,
+            host_requests: Default::default(),
         }
     }
 

@@ -1,35 +1,38 @@
-//! What the CLI and the GUI drive: loads scene files, resolves devices, runs live sessions on
-//! their own thread and reports [`Event`]s over bounded channels.
+//! What the CLI and the window drive, grouped by role:
+//! - `session/`: the plan builder, live sessions on their own thread ([`LiveHandle`]), scene
+//!   files and platform profiles;
+//! - `check/`: the pre-stream checklist ([`run_check`], and [`CheckRun`] as a background job);
+//! - `net/`: the uplink probe, the downlink download and the link test against a hub;
+//! - `interaction/`: the hub beside a session, the host's side of it ([`HostApi`], in-process
+//!   or over HTTP) and the [`HostWorker`];
+//! - `store/`: settings, scene collections and the stream key on disk or in the keyring.
+//!
+//! Background jobs have one shape (`job.rs`): a thread, commands in, events out over channels
+//! read without waiting.
 
 mod check;
-mod downlink;
-mod host;
-mod hub_probe;
 mod interaction;
-mod live;
-mod probe;
-mod profiles;
-mod scenes;
-mod sealed;
+mod job;
+mod net;
+mod session;
 mod store;
 mod sysinfo;
 
-pub use check::{CheckRequest, load_word_lists, run_check, user_word_list_dir};
-pub use downlink::{DownlinkError, measure_downlink};
-pub use host::{
-    HostClient, HostError, HostLottery, HostPoll, HostQuestion, HostReport, PanelKind, PollChoice,
-    QuestionFilter, lan_join_url,
+pub use check::{
+    CheckEvent, CheckRequest, CheckRun, load_word_lists, run_check, user_word_list_dir,
 };
-pub use hub_probe::HubLink;
-pub use interaction::{Interaction, forward_overlay};
+pub use interaction::{
+    DrawKind, HostAction, HostApi, HostClient, HostError, HostEvent, HostWorker, HubReport,
+    HubSnapshot, Interaction, LotteryView, NewOffer, PanelKind, PollState, PollView,
+    QuestionAction, QuestionFilter, QuestionStatus, QuestionView, forward_overlay, lan_join_url,
+};
+pub use job::Job;
 pub use kaibo_devices::list_all as list_devices;
-/// The interaction hub (viewers' questions, polls, draws), for faces that embed it.
-pub use kaibo_hub as hub;
 pub use kaibo_model::devices::DeviceList;
-pub use live::{LiveHandle, Sender, resolve_windows};
-pub use probe::{ProbeError, run_probe};
-pub use profiles::platform_profiles;
-pub use scenes::load_scene_file;
+pub use net::{DownlinkError, HubLink, ProbeError, measure_downlink, run_probe};
+pub use session::{
+    DEFAULT_AUDIO_KBPS, LiveHandle, PlanBuilder, Sender, load_scene_file, platform_profiles,
+};
 pub use store::{KeyPlace, Store, StoreError, write_atomic};
 pub use sysinfo::process_cpu_seconds;
 

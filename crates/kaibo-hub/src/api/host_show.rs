@@ -1,28 +1,16 @@
 //! Host routes that put panels on the stream or take them off: rating, offer, lower third,
-//! join QR; and the overlay state itself.
+//! join QR; and the overlay state itself. Thin adapters over the host's desk.
 
+use super::host::desk;
 use super::{ApiJson, ApiPath, HostAuth};
+use crate::desk::{NewOffer, PanelKind};
 use crate::error::ApiError;
-use crate::live::{LowerThird, Offer};
-use crate::state::{Shared, now_ms};
-use crate::text::clean;
+use crate::state::Shared;
 use axum::Json;
 use axum::extract::State;
 use kaibo_model::OverlayState;
 use serde::Deserialize;
 use std::sync::Arc;
-
-const TITLE_CHARS: usize = 100;
-
-async fn overlay_after(
-    shared: &Arc<Shared>,
-    change: impl FnOnce(&mut crate::live::Display) + Send + 'static,
-) -> Result<Json<OverlayState>, ApiError> {
-    shared
-        .db(move |inner, s| s.change_display(inner, change))
-        .await?;
-    Ok(Json(shared.overlay.borrow().clone()))
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,12 +25,7 @@ pub async fn rating(
     State(shared): State<Arc<Shared>>,
     ApiJson(body): ApiJson<RatingBody>,
 ) -> Result<Json<OverlayState>, ApiError> {
-    let title = clean(
-        body.title.as_deref().unwrap_or("观众评分 Rating"),
-        TITLE_CHARS,
-        "the title",
-    )?;
-    overlay_after(&shared, move |d| d.rating = Some(title)).await
+    Ok(Json(desk(&shared).show_rating(body.title.as_deref())?))
 }
 
 #[derive(Deserialize)]
@@ -65,36 +48,13 @@ pub async fn offer(
     State(shared): State<Arc<Shared>>,
     ApiJson(body): ApiJson<OfferBody>,
 ) -> Result<Json<OverlayState>, ApiError> {
-    let title = clean(&body.title, TITLE_CHARS, "the offer title")?;
-    let detail = if body.detail.trim().is_empty() {
-        String::new()
-    } else {
-        clean(&body.detail, TITLE_CHARS * 2, "the offer detail")?
+    let offer = NewOffer {
+        title: body.title,
+        detail: body.detail,
+        ends_at_ms: body.ends_at_ms,
+        duration_s: body.duration_s,
     };
-    let now = now_ms();
-    let ends_at_ms = match (body.ends_at_ms, body.duration_s) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request(
-                "bad-time",
-                "give ends_at_ms or duration_s, not both",
-            ));
-        }
-        (Some(end), None) if end > now && end <= now + 24 * 3_600_000 => Some(end),
-        (None, Some(s)) if (1..=24 * 3600).contains(&s) => Some(now + s * 1000),
-        (None, None) => None,
-        _ => {
-            return Err(ApiError::bad_request(
-                "bad-time",
-                "the offer must end within the next 24 hours",
-            ));
-        }
-    };
-    let offer = Offer {
-        title,
-        detail,
-        ends_at_ms,
-    };
-    overlay_after(&shared, move |d| d.offer = Some(offer)).await
+    Ok(Json(desk(&shared).show_offer(offer)?))
 }
 
 #[derive(Deserialize)]
@@ -110,16 +70,9 @@ pub async fn lower_third(
     State(shared): State<Arc<Shared>>,
     ApiJson(body): ApiJson<LowerThirdBody>,
 ) -> Result<Json<OverlayState>, ApiError> {
-    let title = clean(&body.title, TITLE_CHARS, "the lower third")?;
-    let subtitle = if body.subtitle.trim().is_empty() {
-        String::new()
-    } else {
-        clean(&body.subtitle, TITLE_CHARS, "the subtitle")?
-    };
-    overlay_after(&shared, move |d| {
-        d.lower_third = Some(LowerThird { title, subtitle })
-    })
-    .await
+    Ok(Json(
+        desk(&shared).show_lower_third(&body.title, &body.subtitle)?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -135,12 +88,7 @@ pub async fn join_qr(
     State(shared): State<Arc<Shared>>,
     ApiJson(body): ApiJson<JoinQrBody>,
 ) -> Result<Json<OverlayState>, ApiError> {
-    let caption = clean(
-        body.caption.as_deref().unwrap_or("扫码互动 Scan to join"),
-        TITLE_CHARS,
-        "the caption",
-    )?;
-    overlay_after(&shared, move |d| d.join_qr = Some(caption)).await
+    Ok(Json(desk(&shared).show_join_qr(body.caption.as_deref())?))
 }
 
 /// Takes a panel off the stream: question, poll, rating, countdown, offer, winners, join-qr,
@@ -150,32 +98,10 @@ pub async fn hide(
     State(shared): State<Arc<Shared>>,
     ApiPath(kind): ApiPath<String>,
 ) -> Result<Json<OverlayState>, ApiError> {
-    let known = [
-        "question",
-        "poll",
-        "rating",
-        "countdown",
-        "offer",
-        "winners",
-        "join-qr",
-        "lower-third",
-    ];
-    if !known.contains(&kind.as_str()) {
-        return Err(ApiError::not_found("panel kind"));
-    }
-    overlay_after(&shared, move |d| match kind.as_str() {
-        "question" => d.pinned = None,
-        "poll" => d.poll = None,
-        "rating" => d.rating = None,
-        "countdown" => d.lottery = None,
-        "offer" => d.offer = None,
-        "winners" => d.winners = None,
-        "join-qr" => d.join_qr = None,
-        _ => d.lower_third = None,
-    })
-    .await
+    let kind = PanelKind::parse(&kind).ok_or_else(|| ApiError::not_found("panel kind"))?;
+    Ok(Json(desk(&shared).hide(kind)?))
 }
 
 pub async fn overlay(_: HostAuth, State(shared): State<Arc<Shared>>) -> Json<OverlayState> {
-    Json(shared.overlay.borrow().clone())
+    Json(desk(&shared).overlay())
 }

@@ -46,7 +46,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/probe/up",
             post(probe::up).layer(DefaultBodyLimit::disable()),
-        );
+        )
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            count_host_request,
+        ));
     let api = Router::new()
         .route("/join", post(viewer::join))
         .route("/state", get(viewer::state))
@@ -81,6 +85,18 @@ async fn method_not_allowed() -> ApiError {
         "method-not-allowed",
         "this route does not take that method; see docs/hub-api.md",
     )
+}
+
+/// Counts a request to the host routes (see `Hub::host_requests`).
+async fn count_host_request(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    shared
+        .host_requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    next.run(req).await
 }
 
 /// Strict headers on every answer: only our own scripts run, nothing is sniffed or framed.

@@ -3,8 +3,10 @@
 //! quiet CPU, and judges each with `kaibo-check`.
 
 mod inputs;
+mod run;
 
 pub use inputs::{load_word_lists, read_image, read_script, read_wav, user_word_list_dir};
+pub use run::{CheckEvent, CheckRun};
 
 use kaibo_check::{
     CheckItem, CheckStatus, CheckedText, DestinationOutcome, EncodeMeasure, Frame, SourceCheck,
@@ -43,7 +45,7 @@ pub struct CheckRequest {
     pub download_url: Option<String>,
     /// A Kaibo hub to test the link against: the downlink when there is no `download_url`,
     /// and the uplink too when the destination cannot be probed (WHIP, or none given).
-    pub hub: Option<crate::HubLink>,
+    pub hub: Option<crate::net::HubLink>,
     pub scene: Option<Scene>,
     /// The stream's video settings (the encode test's size, rate and encoder).
     pub video: VideoSettings,
@@ -180,12 +182,12 @@ fn whip_item(endpoint: &WhipEndpoint, lang: Language) -> CheckItem {
 /// The link measured against a hub alone: the destination is not one the probe can publish
 /// to (WHIP), or none was given.
 fn hub_network_items(
-    hub: &crate::HubLink,
+    hub: &crate::net::HubLink,
     profile: &PlatformProfile,
     download_url: Option<&str>,
     lang: Language,
 ) -> Vec<CheckItem> {
-    match crate::run_probe(None, Some(hub), profile, download_url, |_, _| {}) {
+    match crate::net::run_probe(None, Some(hub), profile, download_url, |_, _| {}) {
         Ok(report) => kaibo_check::evaluate_probe(&report, lang),
         Err(e) => [ids::NETWORK_UPLINK, ids::NETWORK_DOWNLINK, ids::NETWORK_RTT]
             .into_iter()
@@ -196,17 +198,17 @@ fn hub_network_items(
 
 fn network_items(
     dest: &Destination,
-    hub: Option<&crate::HubLink>,
+    hub: Option<&crate::net::HubLink>,
     profile: &PlatformProfile,
     download_url: Option<&str>,
     lang: Language,
 ) -> Vec<CheckItem> {
     let target = dest.redacted();
-    match crate::run_probe(Some(dest), None, profile, None, |_, _| {}) {
+    match crate::net::run_probe(Some(dest), None, profile, None, |_, _| {}) {
         Ok(mut report) => {
             let mut down_item = None;
             if let Some(measured) =
-                crate::probe::measure_down(download_url, hub, Duration::from_secs(3))
+                crate::net::measure_down(download_url, hub, Duration::from_secs(3))
             {
                 match measured {
                     Ok(kbps) => report.downlink_kbps = Some(kbps.round()),
@@ -233,11 +235,11 @@ fn network_items(
         }
         Err(e) => {
             let kind = match &e {
-                crate::probe::ProbeError::Uplink(m) => m.kind(),
+                crate::net::ProbeError::Uplink(m) => m.kind(),
                 // The checklist probes the destination itself, never a hub.
-                crate::probe::ProbeError::Downlink(_)
-                | crate::probe::ProbeError::Hub(_)
-                | crate::probe::ProbeError::NoTarget => kaibo_model::FailureKind::Internal,
+                crate::net::ProbeError::Downlink(_)
+                | crate::net::ProbeError::Hub(_)
+                | crate::net::ProbeError::NoTarget => kaibo_model::FailureKind::Internal,
             };
             let message = e.to_string();
             let not_measured = |id: &str| {

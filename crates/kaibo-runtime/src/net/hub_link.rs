@@ -2,7 +2,7 @@
 //! the probe rate, measured by what the hub's side acknowledged (the kernel's counters of our
 //! own connection, as for the RTMP test publish); the downlink by the hub's timed download.
 
-use crate::probe::ProbeError;
+use super::probe_error::ProbeError;
 use kaibo_media::{AckMeter, TcpSocket, UplinkMeasure, sockets_to, tcp_stats};
 use kaibo_model::Secret;
 use std::io::Read;
@@ -61,7 +61,7 @@ impl HubLink {
                 ProbeError::Hub(format!(
                     "cannot reach the hub at {}: {}. Check the address and the network",
                     self.base,
-                    crate::downlink::why(&e)
+                    super::downlink::why(&e)
                 ))
             })?;
         match answer.status().as_u16() {
@@ -172,7 +172,7 @@ pub fn hub_uplink(
     if finished_early {
         let why = match answer {
             Ok(status) => format!("the hub answered {status} before the test was over"),
-            Err(e) => crate::downlink::why(&e),
+            Err(e) => super::downlink::why(&e),
         };
         return Err(ProbeError::Hub(format!(
             "the upload test to {} broke off: {why}. Check the network, or a proxy's upload limit in front of the hub",

@@ -1,9 +1,8 @@
-//! Runs a live session on its own thread.
+//! The session handle: runs a live session on its own thread (commands in, events out).
 
 use kaibo_media::{Engine, EngineEvent, MediaError, Waker};
 use kaibo_model::Monitor;
-use kaibo_model::devices::find_window;
-use kaibo_model::{Command, Event, Failure, SessionPlan, SessionState, SourceKind, Summary};
+use kaibo_model::{Command, Event, Failure, SessionPlan, SessionState, Summary};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::thread::JoinHandle;
@@ -292,24 +291,4 @@ fn run(
         })
     });
     let _ = events.send(Event::Ended { summary, failure });
-}
-
-/// Fills in the X window id of window sources given by title; says which title matched nothing.
-pub fn resolve_windows(plan: &mut SessionPlan) -> Result<(), String> {
-    for source in plan.scenes.iter_mut().flat_map(|s| s.sources.iter_mut()) {
-        if let SourceKind::Window {
-            title: Some(title),
-            xid: xid @ None,
-            display,
-        } = &mut source.input
-        {
-            let windows =
-                kaibo_devices::list_windows(display.as_deref()).map_err(|e| e.to_string())?;
-            let found = find_window(&windows, title).ok_or_else(|| {
-                    format!("no open window has \"{title}\" in its title; open it first (`kaibo devices` lists windows)")
-                })?;
-            *xid = Some(found.xid);
-        }
-    }
-    Ok(())
 }

@@ -3,6 +3,8 @@
 //! file). Every write goes to a temporary file that is synced and then renamed over the old
 //! one, so a crash or kill at any moment leaves either the old or the new file, never half.
 
+mod sealed;
+
 use kaibo_model::{AppSettings, SceneCollection, Secret};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -148,7 +150,7 @@ impl Store {
             let _ = std::fs::remove_file(self.dir.join(KEY_FILE));
             return Ok(KeyPlace::Keyring);
         }
-        let sealed = crate::sealed::seal(&self.machine_key()?, key.expose().as_bytes())
+        let sealed = sealed::seal(&self.machine_key()?, key.expose().as_bytes())
             .ok_or(StoreError::Undecryptable)?;
         write_atomic(&self.dir.join(KEY_FILE), &sealed)?;
         Ok(KeyPlace::EncryptedFile)
@@ -169,7 +171,7 @@ impl Store {
             Err(e) => return Err(io("read", &path, e)),
         };
         let plain =
-            crate::sealed::open(&self.machine_key()?, &sealed).ok_or(StoreError::Undecryptable)?;
+            sealed::open(&self.machine_key()?, &sealed).ok_or(StoreError::Undecryptable)?;
         let key = String::from_utf8(plain).map_err(|_| StoreError::Undecryptable)?;
         Ok(Some(Secret::new(key)))
     }
@@ -182,7 +184,7 @@ impl Store {
         {
             return Ok(key);
         }
-        let key = crate::sealed::random_key();
+        let key = sealed::random_key();
         write_atomic(&path, &key)?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))

@@ -3,7 +3,7 @@
 use kaibo_model::{DataFileError, PlatformProfiles};
 use std::sync::OnceLock;
 
-const PLATFORMS_TOML: &str = include_str!("../../../assets/platforms.toml");
+const PLATFORMS_TOML: &str = include_str!("../../../../assets/platforms.toml");
 
 /// Every built-in platform profile, parsed and checked once.
 pub fn platform_profiles() -> Result<&'static PlatformProfiles, &'static DataFileError> {

@@ -1,7 +1,9 @@
-//! `kaibo probe`: the uplink measured against a platform's requirement.
+//! The uplink probe (`kaibo probe`): the uplink measured against a platform's requirement.
 
-use crate::HubLink;
-use kaibo_media::{MediaError, probe_uplink};
+use super::downlink::{DownlinkError, measure_downlink};
+use super::hub_link::{HubLink, hub_uplink};
+use super::probe_error::ProbeError;
+use kaibo_media::probe_uplink;
 use kaibo_model::probe::{ProbeReport, judge, recommended_video_kbps};
 use kaibo_model::{Destination, PlatformProfile};
 use std::time::{Duration, Instant};
@@ -11,21 +13,6 @@ pub const PROBE_SECONDS: f64 = 3.0;
 
 /// How long the downlink is measured (the first second is warm-up).
 const DOWNLOAD: Duration = Duration::from_millis(2500);
-
-/// What stopped a probe.
-#[derive(Debug, thiserror::Error)]
-pub enum ProbeError {
-    #[error("{0}")]
-    Uplink(#[from] MediaError),
-    #[error("{0}")]
-    Downlink(#[from] crate::DownlinkError),
-    #[error("{0}")]
-    Hub(String),
-    #[error(
-        "nothing to probe: give the platform's push URL (--to rtmp://…) or a Kaibo hub (--hub https://… with its host token)"
-    )]
-    NoTarget,
-}
 
 /// Probes the uplink — a short test publish to `dest`, or else an upload to `hub` — and the
 /// downlink — a timed download from `download_url`, or else from `hub` — and judges both for
@@ -45,7 +32,7 @@ pub fn run_probe(
     let duration = Duration::from_secs_f64(PROBE_SECONDS);
     let measure = match (dest, hub) {
         (Some(dest), _) => probe_uplink(dest, send_kbps, duration, progress)?,
-        (None, Some(hub)) => crate::hub_probe::hub_uplink(hub, send_kbps, duration, progress)?,
+        (None, Some(hub)) => hub_uplink(hub, send_kbps, duration, progress)?,
         (None, None) => return Err(ProbeError::NoTarget),
     };
     let downlink_kbps = measure_down(download_url, hub, DOWNLOAD).transpose()?;
@@ -79,10 +66,10 @@ pub(crate) fn measure_down(
     download_url: Option<&str>,
     hub: Option<&HubLink>,
     duration: Duration,
-) -> Option<Result<f64, crate::DownlinkError>> {
+) -> Option<Result<f64, DownlinkError>> {
     match (download_url, hub) {
-        (Some(url), _) => Some(crate::measure_downlink(url, None, duration)),
-        (None, Some(hub)) => Some(crate::measure_downlink(
+        (Some(url), _) => Some(measure_downlink(url, None, duration)),
+        (None, Some(hub)) => Some(measure_downlink(
             &hub.download_url(duration.as_secs() as u32 + 2),
             Some(hub.token()),
             duration,

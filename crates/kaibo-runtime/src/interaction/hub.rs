@@ -4,9 +4,11 @@
 //! The desktop app rebuilds its session (preview to live, scene edits) while the hub keeps
 //! running: [`Interaction::retarget`] points the forwarding at whichever session is current.
 
-use crate::host::HostClient;
-use crate::live::Sender;
-use kaibo_hub::{BackgroundHub, HubConfig, HubError, OverlayWatch};
+use super::http_host::{HostClient, lan_join_url};
+use crate::session::Sender;
+use kaibo_hub::{BackgroundHub, HostDesk, HubConfig, HubError, OverlayWatch};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use kaibo_model::{Command, OverlayState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -26,6 +28,19 @@ impl Interaction {
     /// Starts a hub for `config` and forwards its on-stream panels to `session`.
     pub fn start(config: HubConfig, session: Sender) -> Result<Self, HubError> {
         Self::start_with(config, Some(session))
+    }
+
+    /// The desktop app's hub: listening on `listen` with its database at `db_path`, the
+    /// built-in moderation lists, viewers joining at this machine's LAN address when it
+    /// listens on every address.
+    pub fn start_local(
+        listen: SocketAddr,
+        db_path: impl Into<PathBuf>,
+        session: Option<Sender>,
+    ) -> Result<Self, HubError> {
+        let mut config = HubConfig::new(listen, db_path)?;
+        config.public_url = lan_join_url(listen);
+        Self::start_with(config, session)
     }
 
     /// Starts a hub for `config`; its panels go to `session` when there is one (see
@@ -64,7 +79,13 @@ impl Interaction {
         *target = session;
     }
 
-    /// A client for the host's side of this hub (on this machine, with the host token).
+    /// The host's side of this hub, called in-process: no HTTP request, no token.
+    pub fn desk(&self) -> HostDesk {
+        self.hub().desk()
+    }
+
+    /// A client for the host's side of this hub over its HTTP API (on this machine, with the
+    /// host token), as a remote host would reach it.
     pub fn host(&self) -> HostClient {
         let hub = self.hub();
         let port = hub.local_addr().port();
