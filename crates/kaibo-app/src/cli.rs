@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use kaibo_model::{
     EncoderChoice, Event, OutputSpec, Scene, SessionPlan, parse_resolution, parse_source_spec,
 };
-use kaibo_runtime::{LiveHandle, load_scene_file, platform_profiles, resolve_windows};
+use kaibo_runtime::{LiveHandle, PlanBuilder, load_scene_file, platform_profiles};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -242,20 +242,14 @@ fn plan_from(args: &LiveArgs) -> Result<SessionPlan> {
         }
         outputs.push(OutputSpec::Record(path.clone()));
     }
-    let mut plan = SessionPlan {
-        canvas,
-        scenes: vec![scene],
-        active: 0,
-        video,
-        audio_bitrate_kbps: profile.as_ref().map_or(128, |p| p.audio_kbps),
-        outputs,
-        duration_s: args.duration,
-        adaptive: !args.fixed_bitrate,
-        preview: None,
-    };
-    plan.validate().map_err(|e| anyhow!(e))?;
-    resolve_windows(&mut plan).map_err(|e| anyhow!(e))?;
-    Ok(plan)
+    PlanBuilder::new(canvas, vec![scene])
+        .video(video)
+        .audio_for(profile.as_ref())
+        .outputs(outputs)
+        .duration_s(args.duration)
+        .adaptive(!args.fixed_bitrate)
+        .build()
+        .map_err(|e| anyhow!(e))
 }
 
 /// `kaibo live`.
@@ -295,10 +289,7 @@ pub fn live(args: LiveArgs) -> ExitCode {
 }
 
 /// The hub beside a live session: a fresh host token, the database in the state folder.
-fn hub_config(
-    listen: std::net::SocketAddr,
-    args: &LiveArgs,
-) -> Result<kaibo_runtime::hub::HubConfig> {
+fn hub_config(listen: std::net::SocketAddr, args: &LiveArgs) -> Result<kaibo_hub::HubConfig> {
     let db = match &args.hub_db {
         Some(p) => p.clone(),
         None => {
@@ -312,19 +303,13 @@ fn hub_config(
             dir.join("hub.sqlite")
         }
     };
-    let mut config = kaibo_runtime::hub::HubConfig::new(listen, db)?;
+    let mut config = kaibo_hub::HubConfig::new(listen, db)?;
     config.public_url = args.public_url.clone();
-    config.host_token = Some(kaibo_model::Secret::new(
-        kaibo_runtime::hub::draw::random_token(32)?,
-    ));
+    config.host_token = Some(kaibo_model::Secret::new(kaibo_hub::draw::random_token(32)?));
     Ok(config)
 }
 
-fn run_live(
-    plan: SessionPlan,
-    hub: Option<kaibo_runtime::hub::HubConfig>,
-    json: bool,
-) -> Result<ExitCode> {
+fn run_live(plan: SessionPlan, hub: Option<kaibo_hub::HubConfig>, json: bool) -> Result<ExitCode> {
     let targets: Vec<String> = plan.outputs.iter().map(OutputSpec::target).collect();
     log::info!(
         "going live: scene \"{}\", {}x{}@{} {} kbps, to {}",

@@ -150,7 +150,9 @@ impl PanelKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NewPoll {
     /// The 1–5 star poll; the title is optional.
-    Satisfaction { title: Option<String> },
+    Satisfaction {
+        title: Option<String>,
+    },
     Custom {
         title: String,
         options: Vec<String>,

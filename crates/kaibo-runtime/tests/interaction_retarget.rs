@@ -1,15 +1,17 @@
 //! One hub, sessions rebuilt under it: after [`Interaction::retarget`] the panels go to the new
 //! session (what is on stream at once, and later pins), the old one no longer matters; and
-//! [`HostClient`] drives the host's side over HTTP (pin, held questions, refusals in the
-//! hub's words).
+//! the host's side (pin, held questions, refusals in the hub's words) answers the same through
+//! [`HostClient`] over HTTP and through the hub's desk in-process, which makes no request.
 
 mod common;
 
 use common::{amber_plan, join_and_ask, start};
+use kaibo_hub::HubConfig;
 use kaibo_model::{Command, Monitor, PanelContent};
-use kaibo_runtime::hub::HubConfig;
-use kaibo_runtime::hub::store::QuestionStatus;
-use kaibo_runtime::{HostClient, Interaction, PanelKind, QuestionFilter};
+use kaibo_runtime::{
+    HostApi, HostClient, Interaction, NewOffer, PanelKind, PollState, QuestionFilter,
+    QuestionStatus,
+};
 use kaibo_testkit::{TempDir, wait_until};
 use std::time::Duration;
 
@@ -97,25 +99,28 @@ fn after_retarget_the_panels_go_to_the_new_session() {
     assert!(second.send(Command::Stop));
 }
 
-#[test]
-fn the_host_client_moderates_and_reports_in_the_hubs_words() {
-    let dir = TempDir::new();
+fn hub(dir: &TempDir) -> Interaction {
     let config = HubConfig::new(
         "127.0.0.1:0".parse().expect("address"),
         dir.path().join("hub.sqlite"),
     )
     .expect("hub config");
-    let interaction = Interaction::start_with(config, None).expect("hub starts");
-    let base = format!("http://{}/api/v1", interaction.hub().local_addr());
-    let host = interaction.host();
+    Interaction::start_with(config, None).expect("hub starts")
+}
 
-    let plain = join_and_ask(&base, "王五", "How do I sign up?");
-    let held = join_and_ask(&base, "赵六", "加微信 123 for a discount");
+/// Moderation, a poll, a red envelope, panels and the report through `host`, as the window and
+/// a remote host use them.
+fn moderate_and_report(host: &dyn HostApi, base: &str) {
+    let plain = join_and_ask(base, "王五", "How do I sign up?");
+    let held = join_and_ask(base, "赵六", "加微信 123 for a discount");
     let open = host.questions(QuestionFilter::Open).expect("questions");
     assert_eq!(open.len(), 2, "{open:?}");
     let h = open.iter().find(|q| q.id == held).expect("the held one");
     assert_eq!(h.status, QuestionStatus::Held);
-    assert!(!h.flags.is_empty(), "the host sees why: {h:?}");
+    assert!(
+        h.flags.as_ref().is_some_and(|f| !f.is_empty()),
+        "the host sees why: {h:?}"
+    );
     // A held question cannot go on stream; the hub's message says why.
     let refused = host.pin(held).expect_err("pinning a held question");
     assert_eq!(refused.code(), Some("not-visible"), "{refused}");
@@ -135,7 +140,7 @@ fn the_host_client_moderates_and_reports_in_the_hubs_words() {
     );
 
     let poll = host.open_satisfaction().expect("satisfaction poll");
-    assert_eq!(poll.state, kaibo_runtime::hub::store::PollState::Open);
+    assert_eq!(poll.state, PollState::Open);
     let on = host.overlay().expect("overlay");
     assert!(
         on.panels
@@ -149,7 +154,12 @@ fn the_host_client_moderates_and_reports_in_the_hubs_words() {
         .expect("a red envelope");
     assert!(envelope.closes_at_ms > envelope.opens_at_ms);
     let offer = host
-        .show_offer("限时优惠", "今晚 8 折", Some(60))
+        .show_offer(NewOffer {
+            title: "限时优惠".into(),
+            detail: "今晚 8 折".into(),
+            ends_at_ms: None,
+            duration_s: Some(60),
+        })
         .expect("offer");
     assert!(
         offer
@@ -174,6 +184,15 @@ fn the_host_client_moderates_and_reports_in_the_hubs_words() {
     );
     let report = host.report().expect("report");
     assert_eq!((report.views, report.questions), (2, 2), "{report:?}");
+}
+
+#[test]
+fn the_host_client_moderates_and_reports_in_the_hubs_words() {
+    let dir = TempDir::new();
+    let interaction = hub(&dir);
+    let base = format!("http://{}/api/v1", interaction.hub().local_addr());
+    moderate_and_report(&interaction.host(), &base);
+    assert!(interaction.hub().host_requests() >= 14, "all over HTTP");
 
     // A wrong token is refused with the hub's message, not a parse error.
     let stranger = HostClient::new(
@@ -182,4 +201,17 @@ fn the_host_client_moderates_and_reports_in_the_hubs_words() {
     );
     let e = stranger.report().expect_err("a wrong token");
     assert_eq!(e.code(), Some("unauthorized"), "{e}");
+}
+
+#[test]
+fn the_hubs_desk_answers_in_process_as_its_http_api_does() {
+    let dir = TempDir::new();
+    let interaction = hub(&dir);
+    let base = format!("http://{}/api/v1", interaction.hub().local_addr());
+    moderate_and_report(&interaction.desk(), &base);
+    assert_eq!(
+        interaction.hub().host_requests(),
+        0,
+        "the desk made no HTTP request"
+    );
 }

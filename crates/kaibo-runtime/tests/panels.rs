@@ -7,10 +7,10 @@
 mod common;
 
 use common::{amber_plan, join_and_ask, post, start};
+use kaibo_hub::HubConfig;
 use kaibo_model::{Anchor, Command, Monitor, OverlayState, Panel, PanelContent};
 use kaibo_overlay::{Fonts, Frame, PixelRect, Renderer};
 use kaibo_runtime::Interaction;
-use kaibo_runtime::hub::HubConfig;
 use kaibo_testkit::{TempDir, wait_until};
 use std::process::Command as Process;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

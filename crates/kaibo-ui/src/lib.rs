@@ -1,26 +1,39 @@
 //! The Kaibo desktop window (eframe/egui, glow renderer).
 //!
-//! No media code lives here: the window edits scene collections and settings and drives a
-//! session through `kaibo-runtime` (preview, scene switches, mixer, Go Live, recording).
+//! No media code lives here: panels draw from the [`Studio`] (the controller, no egui in it)
+//! and queue [`UiCommand`]s that the app applies once per frame; the studio drives a session,
+//! the checklist and the interaction hub through `kaibo-runtime`.
+//!
+//! - `studio/`: the controller (scenes, session, checklist, hub);
+//! - `app.rs`: [`KaiboApp`], the studio plus the window's own state (`forms.rs`,
+//!   `preview_area.rs`);
+//! - `layout.rs` and the `*_panel.rs` files: what is drawn, each from `&Studio`;
+//! - `gl_preview.rs`, `native_preview.rs`: how the preview's pictures reach the screen.
 
 mod app;
-mod checklist;
+mod checklist_panel;
 mod fonts;
+mod forms;
 mod gl_preview;
 mod i18n;
 mod icon;
-mod interactions;
+mod interactions_panel;
+mod layout;
 mod native_preview;
+mod preview_area;
 mod scenes_panel;
 mod settings_panel;
 mod sources_panel;
 mod stats_panel;
-mod view;
+mod studio;
+mod widgets;
 
-pub use app::{KaiboApp, Level, Notice, default_collection};
+pub use app::KaiboApp;
 pub use fonts::{FontFile, find_cjk_font, install_cjk};
 pub use i18n::{Tr, system_language};
-pub use interactions::DEFAULT_HUB_LISTEN;
+pub use studio::{
+    CheckView, DEFAULT_HUB_LISTEN, Level, Notice, Studio, UiCommand, Window, default_collection,
+};
 
 use eframe::egui;
 use kaibo_runtime::Store;
@@ -78,8 +91,10 @@ pub fn run_window(store: Store) -> Result<(), UiError> {
         Box::new(move |cc| {
             let mut app = KaiboApp::new(store);
             if cc.gl.is_some() {
-                app.gl_preview = Some(gl_preview::GlPreview::default());
-                app.native_preview = native_preview_for(cc);
+                app.set_preview(preview_area::PreviewArea::new(
+                    gl_preview::GlPreview::default(),
+                    native_preview_for(cc),
+                ));
             }
             setup_context(&cc.egui_ctx, &mut app);
             Ok(Box::new(app))

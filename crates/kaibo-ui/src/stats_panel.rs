@@ -1,7 +1,7 @@
 //! Stats in plain words (details on hover) and the audio mixer (meter, gain, mute).
 
-use crate::app::KaiboApp;
 use crate::i18n::Tr;
+use crate::studio::{Studio, UiCommand};
 use eframe::egui;
 use kaibo_model::scene::{MAX_GAIN_DB, MIN_GAIN_DB};
 use kaibo_model::{OutputState, SessionState};
@@ -52,14 +52,13 @@ pub(crate) fn state_word(tr: Tr, s: SessionState) -> &'static str {
     }
 }
 
-impl KaiboApp {
-    pub(crate) fn stats_panel(&mut self, ui: &mut egui::Ui) {
-        let tr = self.tr();
-        ui.heading(tr.t("Stats", "统计"));
-        let stats = self.stats.clone();
-        egui::Grid::new("stats-grid").num_columns(2).show(ui, |ui| {
+pub(crate) fn stats_panel(ui: &mut egui::Ui, studio: &Studio, cpu: &CpuMeter) {
+    let tr = studio.tr();
+    ui.heading(tr.t("Stats", "统计"));
+    let stats = studio.stats();
+    egui::Grid::new("stats-grid").num_columns(2).show(ui, |ui| {
             ui.label(tr.t("State", "状态"));
-            ui.label(state_word(tr, self.state));
+            ui.label(state_word(tr, studio.state()));
             ui.end_row();
             let Some(s) = &stats else {
                 return;
@@ -103,7 +102,7 @@ impl KaiboApp {
                 ));
             ui.end_row();
             ui.label("CPU");
-            ui.label(self.cpu.percent.map_or("—".into(), |p| format!("{p:.0} %")))
+            ui.label(cpu.percent.map_or("—".into(), |p| format!("{p:.0} %")))
                 .on_hover_text(tr.t("Kaibo's share of one CPU core", "开播占用一个 CPU 核心的比例"));
             ui.end_row();
             ui.label(tr.t("Reconnects", "重连次数"));
@@ -128,86 +127,72 @@ impl KaiboApp {
                 ui.end_row();
             }
         });
-    }
+}
 
-    pub(crate) fn mixer(&mut self, ui: &mut egui::Ui) {
-        let tr = self.tr();
-        ui.heading(tr.t("Audio mixer", "混音器"));
-        let levels = self.levels();
-        let Some(scene) = self.collection.scenes.get(self.active) else {
-            return;
-        };
-        let sounds: Vec<(usize, String, kaibo_model::SourceKind, kaibo_model::Audio)> = scene
-            .sources
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.input.has_audio())
-            .map(|(i, s)| (i, s.name.clone(), s.input.clone(), s.audio))
-            .collect();
-        if sounds.is_empty() {
-            ui.weak(tr.t(
-                "No sound source in this scene: add a microphone",
-                "此场景没有声音来源：请添加麦克风",
+pub(crate) fn mixer(ui: &mut egui::Ui, studio: &Studio, out: &mut Vec<UiCommand>) {
+    let tr = studio.tr();
+    ui.heading(tr.t("Audio mixer", "混音器"));
+    let levels = studio.levels();
+    let Some(scene) = studio.scenes().scenes.get(studio.active_scene()) else {
+        return;
+    };
+    let sounds: Vec<_> = scene
+        .sources
+        .iter()
+        .filter(|s| s.input.has_audio())
+        .collect();
+    if sounds.is_empty() {
+        ui.weak(tr.t(
+            "No sound source in this scene: add a microphone",
+            "此场景没有声音来源：请添加麦克风",
+        ));
+        return;
+    }
+    for source in sounds {
+        let (name, input, audio) = (&source.name, &source.input, source.audio);
+        let key = input.key();
+        let level = levels.iter().find(|l| l.source == key);
+        ui.horizontal(|ui| {
+            ui.add_sized([140.0, 18.0], egui::Label::new(name).truncate());
+            let db = level.map_or(-100.0, |l| l.peak_db);
+            // -60 dBFS → empty, 0 dBFS → full.
+            let fill = ((db + 60.0) / 60.0).clamp(0.0, 1.0) as f32;
+            let color = if db > -3.0 {
+                DANGER
+            } else if db > -12.0 {
+                WARN
+            } else {
+                GOOD
+            };
+            ui.add(
+                egui::ProgressBar::new(fill)
+                    .desired_width(220.0)
+                    .fill(color)
+                    .text(if level.is_some() {
+                        format!("{db:.0} dB")
+                    } else {
+                        "—".to_string()
+                    }),
+            )
+            .on_hover_text(tr.t(
+                "Peak level. Keep speech around -12 dB; red means it clips",
+                "峰值电平。讲话保持在 -12 dB 左右；红色表示削波失真",
             ));
-            return;
-        }
-        let mut changed = None;
-        for (i, name, input, audio) in sounds {
-            let key = input.key();
-            let level = levels.iter().find(|l| l.source == key);
-            ui.horizontal(|ui| {
-                ui.add_sized([140.0, 18.0], egui::Label::new(&name).truncate());
-                let db = level.map_or(-100.0, |l| l.peak_db);
-                // -60 dBFS → empty, 0 dBFS → full.
-                let fill = ((db + 60.0) / 60.0).clamp(0.0, 1.0) as f32;
-                let color = if db > -3.0 {
-                    DANGER
-                } else if db > -12.0 {
-                    WARN
-                } else {
-                    GOOD
-                };
-                ui.add(
-                    egui::ProgressBar::new(fill)
-                        .desired_width(220.0)
-                        .fill(color)
-                        .text(if level.is_some() {
-                            format!("{db:.0} dB")
-                        } else {
-                            "—".to_string()
-                        }),
-                )
-                .on_hover_text(tr.t(
-                    "Peak level. Keep speech around -12 dB; red means it clips",
-                    "峰值电平。讲话保持在 -12 dB 左右；红色表示削波失真",
-                ));
-                let mut gain = audio.gain_db;
-                let mut muted = audio.muted;
-                let g = ui.add(
-                    egui::Slider::new(&mut gain, MIN_GAIN_DB..=MAX_GAIN_DB)
-                        .suffix(" dB")
-                        .text(tr.t("gain", "增益")),
-                );
-                let m = ui.checkbox(&mut muted, tr.t("mute", "静音"));
-                if g.changed() || m.changed() {
-                    changed = Some((i, input.clone(), gain, muted));
-                }
-            });
-        }
-        if let Some((_, input, gain, muted)) = changed {
-            self.send_audio(&input, gain, muted);
-            // The same device in other scenes is the same capture: keep them in step.
-            for s in self
-                .collection
-                .scenes
-                .iter_mut()
-                .flat_map(|s| s.sources.iter_mut())
-                .filter(|s| s.input == input)
-            {
-                s.audio.gain_db = gain;
-                s.audio.muted = muted;
+            let mut gain = audio.gain_db;
+            let mut muted = audio.muted;
+            let g = ui.add(
+                egui::Slider::new(&mut gain, MIN_GAIN_DB..=MAX_GAIN_DB)
+                    .suffix(" dB")
+                    .text(tr.t("gain", "增益")),
+            );
+            let m = ui.checkbox(&mut muted, tr.t("mute", "静音"));
+            if g.changed() || m.changed() {
+                out.push(UiCommand::SetAudio {
+                    input: input.clone(),
+                    gain_db: gain,
+                    muted,
+                });
             }
-            self.save_scenes();
-        }
+        });
     }
 }

@@ -1,14 +1,15 @@
 //! The Interactions window against a real hub (127.0.0.1, a temporary database), driven
 //! headless with egui_kittest while viewers act over HTTP: a viewer's question appears with
 //! the asker masked, Pin puts it on stream (the hub's overlay holds it), and a question that
-//! hit the moderation list waits under "Waiting for approval" until Approve shows it.
+//! hit the moderation list waits under "Waiting for approval" until Approve shows it. The hub
+//! runs in the window's process, so the window's host actions make no HTTP request: the hub
+//! counts the requests its host routes receive.
 
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use kaibo_model::{AppSettings, Language, PanelContent};
-use kaibo_runtime::hub::store::QuestionStatus;
-use kaibo_runtime::{QuestionFilter, Store};
+use kaibo_runtime::{HostApi, QuestionFilter, QuestionStatus, Store};
 use kaibo_testkit::TempDir;
 use kaibo_ui::KaiboApp;
 use std::time::{Duration, Instant};
@@ -159,8 +160,17 @@ fn a_viewers_question_is_pinned_and_a_held_one_approved_from_the_window() {
         button(h, &format!("Pin: {held}")).is_some()
             && h.query_by_label("Waiting for approval").is_none()
     });
+    // Pin and Approve, and the window's refreshes, went to the hub in-process.
+    let hub = h.state().interaction().expect("a hub").hub();
+    assert_eq!(
+        hub.host_requests(),
+        0,
+        "the window reached its own hub over HTTP"
+    );
+    // The counter does count: the same questions over the host's HTTP API.
     let host = h.state().interaction().expect("a hub").host();
     let open = host.questions(QuestionFilter::Open).expect("questions");
+    assert_eq!(hub.host_requests(), 1);
     let approved = open.iter().find(|q| q.text == held).expect("listed");
     assert_eq!(approved.status, QuestionStatus::Visible);
     assert_eq!(approved.asker, "李*");

@@ -144,7 +144,10 @@ pub async fn create_lottery(
         window_s: body.window_s,
         winners: body.winners,
     };
-    Ok((StatusCode::CREATED, Json(desk(&shared).create_lottery(draw)?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(desk(&shared).create_lottery(draw)?),
+    ))
 }
 
 /// Ends the entry window now.

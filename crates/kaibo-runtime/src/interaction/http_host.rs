@@ -109,7 +109,8 @@ impl HostClient {
             what,
             reason: e.to_string(),
         })
-    }}
+    }
+}
 
 impl HostApi for HostClient {
     fn questions(&self, filter: QuestionFilter) -> Result<Vec<QuestionView>, HostError> {

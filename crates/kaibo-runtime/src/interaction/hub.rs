@@ -7,9 +7,9 @@
 use super::http_host::{HostClient, lan_join_url};
 use crate::session::Sender;
 use kaibo_hub::{BackgroundHub, HostDesk, HubConfig, HubError, OverlayWatch};
+use kaibo_model::{Command, OverlayState};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use kaibo_model::{Command, OverlayState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 

@@ -5,9 +5,9 @@
 
 use super::host_api::{HostApi, HostError};
 use crate::job::Job;
+use kaibo_hub::QuestionView;
 use kaibo_hub::store::{PollState, Report};
 use kaibo_hub::{LotteryView, NewOffer, PanelKind, PollView, QuestionAction, QuestionFilter};
-use kaibo_hub::QuestionView;
 use kaibo_model::{OverlayState, PanelContent};
 use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
@@ -23,10 +23,16 @@ pub enum HostAction {
     OpenSatisfaction,
     ClosePoll(i64),
     /// A red envelope open now for `window_s` seconds, one winner.
-    RedEnvelope { title: String, window_s: u32 },
+    RedEnvelope {
+        title: String,
+        window_s: u32,
+    },
     Draw(i64),
     Offer(NewOffer),
-    LowerThird { title: String, subtitle: String },
+    LowerThird {
+        title: String,
+        subtitle: String,
+    },
     JoinQr,
     Hide(PanelKind),
 }

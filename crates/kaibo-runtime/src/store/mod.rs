@@ -170,8 +170,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io("read", &path, e)),
         };
-        let plain =
-            sealed::open(&self.machine_key()?, &sealed).ok_or(StoreError::Undecryptable)?;
+        let plain = sealed::open(&self.machine_key()?, &sealed).ok_or(StoreError::Undecryptable)?;
         let key = String::from_utf8(plain).map_err(|_| StoreError::Undecryptable)?;
         Ok(Some(Secret::new(key)))
     }
