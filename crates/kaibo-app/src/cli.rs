@@ -480,7 +480,7 @@ pub fn probe(args: ProbeArgs) -> ExitCode {
             } else {
                 print!("{}", progress::probe_report(&report, &profile.name));
             }
-            if report.verdict == kaibo_model::probe::Verdict::Fail {
+            if report.verdict == kaibo_model::probe_report::Verdict::Fail {
                 ExitCode::from(EXIT_FAILED)
             } else {
                 ExitCode::SUCCESS

@@ -30,7 +30,7 @@ fn window() -> ExitCode {
     if let Err(e) = logging::init(None, Vec::new()) {
         eprintln!("kaibo: warning: no log file ({e:#}); continuing");
     }
-    match kaibo_ui::run_window(kaibo_runtime::Store::open_default()) {
+    match kaibo_ui::run_window(kaibo_runtime::ConfigStore::open_default()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kaibo: {e}");

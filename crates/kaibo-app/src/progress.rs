@@ -1,7 +1,7 @@
 //! Human-readable text: the once-a-second progress line and the device table.
 
 use kaibo_model::devices::DeviceList;
-use kaibo_model::probe::{ProbeReport, Verdict};
+use kaibo_model::probe_report::{ProbeReport, Verdict};
 use kaibo_model::{PlatformProfiles, StatsSnapshot};
 use std::fmt::Write;
 

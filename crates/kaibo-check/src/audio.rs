@@ -1,8 +1,9 @@
 //! Sound from a few seconds of the microphone while the host speaks: level, peaks, clipping,
 //! noise floor and signal-to-noise, silence, and mains hum (50/60 Hz and harmonics).
 
-use crate::{CheckItem, CheckStatus, Language, one_decimal, tr};
-use kaibo_model::check::ids;
+use crate::{CheckItem, CheckStatus, Language, one_decimal};
+use kaibo_model::Tr;
+use kaibo_model::checklist::ids;
 use serde::Serialize;
 
 /// Floor for levels of digital silence, in dBFS.
@@ -210,11 +211,12 @@ pub fn evaluate_audio(stats: &AudioStats, lang: Language) -> CheckItem {
         .collect();
     let hint = match hints.first() {
         Some(h) => h.clone(),
-        None => tr(
-            lang,
-            "声音清晰，音量合适。",
-            "The sound is clear and at a good level.",
-        ),
+        None => Tr(lang)
+            .t(
+                "The sound is clear and at a good level.",
+                "声音清晰，音量合适。",
+            )
+            .to_owned(),
     };
     CheckItem::new(ids::AUDIO, status, value, hint)
         .with_details(hints.into_iter().skip(1).collect())
@@ -222,26 +224,10 @@ pub fn evaluate_audio(stats: &AudioStats, lang: Language) -> CheckItem {
 
 fn problem_hint(problem: AudioProblem, stats: &AudioStats, lang: Language) -> String {
     match problem {
-        AudioProblem::Silent => tr(
-            lang,
-            "没有声音：检查麦克风是否插好、是否静音、系统输入设备是否选对，然后说几句话再测。",
-            "No sound: check that the microphone is plugged in and not muted and that it is the system's input, then speak while the check listens.",
-        ),
-        AudioProblem::Clipping => tr(
-            lang,
-            "声音削波（爆音）：调低麦克风增益，或离麦克风远一点。",
-            "The sound clips (distorts): lower the microphone gain or move a little further from it.",
-        ),
-        AudioProblem::Quiet => tr(
-            lang,
-            "声音太小：靠近麦克风（一拳左右），或调高麦克风增益。",
-            "The voice is too quiet: move closer to the microphone (a hand's width) or raise its gain.",
-        ),
-        AudioProblem::Loud => tr(
-            lang,
-            "声音偏大，接近削波：稍微调低麦克风增益。",
-            "The voice is very loud, close to clipping: lower the microphone gain a little.",
-        ),
+        AudioProblem::Silent => Tr(lang).t("No sound: check that the microphone is plugged in and not muted and that it is the system's input, then speak while the check listens.", "没有声音：检查麦克风是否插好、是否静音、系统输入设备是否选对，然后说几句话再测。").to_owned(),
+        AudioProblem::Clipping => Tr(lang).t("The sound clips (distorts): lower the microphone gain or move a little further from it.", "声音削波（爆音）：调低麦克风增益，或离麦克风远一点。").to_owned(),
+        AudioProblem::Quiet => Tr(lang).t("The voice is too quiet: move closer to the microphone (a hand's width) or raise its gain.", "声音太小：靠近麦克风（一拳左右），或调高麦克风增益。").to_owned(),
+        AudioProblem::Loud => Tr(lang).t("The voice is very loud, close to clipping: lower the microphone gain a little.", "声音偏大，接近削波：稍微调低麦克风增益。").to_owned(),
         AudioProblem::Hum => match lang {
             Language::Zh => format!(
                 "有 {} Hz 电流声：麦克风线远离电源线和充电器，换个插座或使用 USB 麦克风。",
@@ -252,11 +238,7 @@ fn problem_hint(problem: AudioProblem, stats: &AudioStats, lang: Language) -> St
                 stats.hum_hz
             ),
         },
-        AudioProblem::Noisy => tr(
-            lang,
-            "背景噪声大：关掉风扇、空调等噪声源，关好门窗，或靠近麦克风说话。",
-            "The background is noisy: turn off fans and air conditioning, close doors and windows, or speak closer to the microphone.",
-        ),
+        AudioProblem::Noisy => Tr(lang).t("The background is noisy: turn off fans and air conditioning, close doors and windows, or speak closer to the microphone.", "背景噪声大：关掉风扇、空调等噪声源，关好门窗，或靠近麦克风说话。").to_owned(),
     }
 }
 

@@ -1,8 +1,9 @@
 //! Compliance: the show script, scene texts and overlay texts scanned with the word lists meant
 //! for compliance (advertising-law absolute terms, regulated product categories…).
 
-use crate::{CheckItem, CheckStatus, Language, tr};
-use kaibo_model::check::ids;
+use crate::{CheckItem, CheckStatus, Language};
+use kaibo_model::Tr;
+use kaibo_model::checklist::ids;
 use kaibo_model::wordlist::{Hit, Purpose, Severity, WordList, scan_all};
 use kaibo_model::{OverlayState, PanelContent, Scene, SourceKind};
 
@@ -95,21 +96,9 @@ pub fn check_compliance(lists: &[WordList], texts: &[CheckedText], lang: Languag
         ),
     };
     let hint = match status {
-        CheckStatus::Pass if texts.is_empty() => tr(
-            lang,
-            "没有可检查的文本：用 --script 指定直播脚本。",
-            "No text to check: give the show script with --script.",
-        ),
-        CheckStatus::Pass => tr(
-            lang,
-            "未发现违规用语。",
-            "No prohibited or regulated terms found.",
-        ),
-        _ => tr(
-            lang,
-            "修改或删除下列用语；保健食品、金融、医疗类产品需展示已备案的资质后才能宣传。",
-            "Reword or remove each term listed; health supplements, financial and medical products may only be promoted with their filed qualifications shown.",
-        ),
+        CheckStatus::Pass if texts.is_empty() => Tr(lang).t("No text to check: give the show script with --script.", "没有可检查的文本：用 --script 指定直播脚本。").to_owned(),
+        CheckStatus::Pass => Tr(lang).t("No prohibited or regulated terms found.", "未发现违规用语。").to_owned(),
+        _ => Tr(lang).t("Reword or remove each term listed; health supplements, financial and medical products may only be promoted with their filed qualifications shown.", "修改或删除下列用语；保健食品、金融、医疗类产品需展示已备案的资质后才能宣传。").to_owned(),
     };
     CheckItem::new(ids::COMPLIANCE, status, value, hint).with_details(details)
 }

@@ -20,14 +20,6 @@ pub use system::{
     evaluate_hogs,
 };
 
-/// Picks the Chinese or the English text.
-pub(crate) fn tr(lang: Language, zh: &str, en: &str) -> String {
-    match lang {
-        Language::Zh => zh.to_owned(),
-        Language::En => en.to_owned(),
-    }
-}
-
 /// Rounds to one decimal for display.
 pub(crate) fn one_decimal(v: f64) -> f64 {
     (v * 10.0).round() / 10.0

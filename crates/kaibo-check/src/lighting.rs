@@ -5,8 +5,9 @@
 //! enough for statistics and for focus at the scale a viewer sees, and a few milliseconds at
 //! 1080p.
 
-use crate::{CheckItem, CheckStatus, Language, tr};
-use kaibo_model::check::ids;
+use crate::{CheckItem, CheckStatus, Language};
+use kaibo_model::Tr;
+use kaibo_model::checklist::ids;
 use serde::Serialize;
 
 /// An RGBA picture (8 bits per channel, rows of `width * 4` bytes).
@@ -256,7 +257,7 @@ pub fn evaluate_lighting(stats: &LightingStats, lang: Language) -> CheckItem {
         .collect();
     let hint = match hints.first() {
         Some(h) => h.clone(),
-        None => tr(lang, "光线良好。", "The lighting is good."),
+        None => Tr(lang).t("The lighting is good.", "光线良好。").to_owned(),
     };
     CheckItem::new(ids::LIGHTING, status, value, hint)
         .with_details(hints.into_iter().skip(1).collect())
@@ -264,52 +265,20 @@ pub fn evaluate_lighting(stats: &LightingStats, lang: Language) -> CheckItem {
 
 fn problem_hint(problem: LightingProblem, stats: &LightingStats, lang: Language) -> String {
     match problem {
-        LightingProblem::Dark => tr(
-            lang,
-            "画面太暗：打开补光灯或台灯，正对脸部从前方照亮。",
-            "The picture is too dark: turn on the fill light (or a desk lamp) in front of you, facing you.",
-        ),
-        LightingProblem::Overexposed => tr(
-            lang,
-            "画面过曝：调暗补光灯或把灯移远一些，避免强光直射镜头。",
-            "The picture is overexposed: dim the fill light or move it further away, and keep bright light out of the lens.",
-        ),
-        LightingProblem::Backlit => tr(
-            lang,
-            "逆光：背后比脸亮。把身后的窗户移出画面（拉上窗帘或转个方向），或在前方加补光灯。",
-            "Backlit: the background is brighter than you. Move the window behind you out of frame (close the curtain or turn around), or add a fill light in front.",
-        ),
-        LightingProblem::Flat => tr(
-            lang,
-            "画面发灰、缺少对比：擦拭镜头，关掉正对镜头的灯，从一侧加主光。",
-            "The picture is flat and hazy: wipe the lens, turn off lights shining into it, and add a key light from one side.",
-        ),
+        LightingProblem::Dark => Tr(lang).t("The picture is too dark: turn on the fill light (or a desk lamp) in front of you, facing you.", "画面太暗：打开补光灯或台灯，正对脸部从前方照亮。").to_owned(),
+        LightingProblem::Overexposed => Tr(lang).t("The picture is overexposed: dim the fill light or move it further away, and keep bright light out of the lens.", "画面过曝：调暗补光灯或把灯移远一些，避免强光直射镜头。").to_owned(),
+        LightingProblem::Backlit => Tr(lang).t("Backlit: the background is brighter than you. Move the window behind you out of frame (close the curtain or turn around), or add a fill light in front.", "逆光：背后比脸亮。把身后的窗户移出画面（拉上窗帘或转个方向），或在前方加补光灯。").to_owned(),
+        LightingProblem::Flat => Tr(lang).t("The picture is flat and hazy: wipe the lens, turn off lights shining into it, and add a key light from one side.", "画面发灰、缺少对比：擦拭镜头，关掉正对镜头的灯，从一侧加主光。").to_owned(),
         LightingProblem::ColourCast => {
             let warm = stats.cast_cr > 0.0 && stats.cast_cb < 0.0;
             let cool = stats.cast_cb > 0.0 && stats.cast_cr <= stats.cast_cb;
             match (warm, cool) {
-                (true, _) => tr(
-                    lang,
-                    "画面偏黄/偏橙：换用日光色（5000–6500K）灯泡，或在摄像头设置中调整白平衡。",
-                    "The picture is yellow/orange: use daylight bulbs (5000–6500 K) or set the camera's white balance.",
-                ),
-                (_, true) => tr(
-                    lang,
-                    "画面偏蓝：窗外日光与室内灯混合时常见，统一光源色温或调整白平衡。",
-                    "The picture is blue: daylight mixed with indoor light does this; use one kind of light or set the camera's white balance.",
-                ),
-                _ => tr(
-                    lang,
-                    "画面偏色：统一光源色温，或在摄像头设置中调整白平衡。",
-                    "The picture has a colour cast: use lights of one colour temperature or set the camera's white balance.",
-                ),
+                (true, _) => Tr(lang).t("The picture is yellow/orange: use daylight bulbs (5000–6500 K) or set the camera's white balance.", "画面偏黄/偏橙：换用日光色（5000–6500K）灯泡，或在摄像头设置中调整白平衡。").to_owned(),
+                (_, true) => Tr(lang).t("The picture is blue: daylight mixed with indoor light does this; use one kind of light or set the camera's white balance.", "画面偏蓝：窗外日光与室内灯混合时常见，统一光源色温或调整白平衡。").to_owned(),
+                _ => Tr(lang).t("The picture has a colour cast: use lights of one colour temperature or set the camera's white balance.", "画面偏色：统一光源色温，或在摄像头设置中调整白平衡。").to_owned(),
             }
         }
-        LightingProblem::Blurred => tr(
-            lang,
-            "画面模糊：擦拭镜头，重新对焦（或打开自动对焦），与摄像头保持半米以上距离。",
-            "The picture is blurred: wipe the lens, refocus (or turn on autofocus), and sit at least half a metre from the camera.",
-        ),
+        LightingProblem::Blurred => Tr(lang).t("The picture is blurred: wipe the lens, refocus (or turn on autofocus), and sit at least half a metre from the camera.", "画面模糊：擦拭镜头，重新对焦（或打开自动对焦），与摄像头保持半米以上距离。").to_owned(),
     }
 }
 

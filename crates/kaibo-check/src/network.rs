@@ -1,10 +1,11 @@
 //! The link and the destination: the probe's figures against the platform's requirement, and
 //! what the test publish said about the server and the key.
 
-use crate::{CheckItem, CheckStatus, Language, tr};
+use crate::{CheckItem, CheckStatus, Language};
 use kaibo_model::FailureKind;
-use kaibo_model::check::ids;
-use kaibo_model::probe::{ProbeReport, Verdict, judge};
+use kaibo_model::Tr;
+use kaibo_model::checklist::ids;
+use kaibo_model::probe_report::{ProbeReport, Verdict, judge};
 
 /// Round trips up to this are fine for a live stream.
 const RTT_GOOD_MS: f64 = 100.0;
@@ -23,7 +24,9 @@ fn status_of(v: Verdict) -> CheckStatus {
 pub fn evaluate_probe(report: &ProbeReport, lang: Language) -> Vec<CheckItem> {
     let up = status_of(judge(report.uplink_kbps, report.required_uplink_kbps));
     let up_hint = match (up, lang) {
-        (CheckStatus::Pass, _) => tr(lang, "上行带宽充足。", "The uplink is sufficient."),
+        (CheckStatus::Pass, _) => Tr(lang)
+            .t("The uplink is sufficient.", "上行带宽充足。")
+            .to_owned(),
         (_, Language::Zh) => format!(
             "上行带宽不足 {} kbps：改用有线网络、靠近路由器、暂停其他上传；或把视频码率降到 {} kbps。",
             report.required_uplink_kbps, report.recommended_video_kbps
@@ -46,13 +49,9 @@ pub fn evaluate_probe(report: &ProbeReport, lang: Language) -> Vec<CheckItem> {
         Some(down) => {
             let s = status_of(judge(down, report.required_downlink_kbps));
             let hint = if s == CheckStatus::Pass {
-                tr(lang, "下行带宽充足。", "The downlink is sufficient.")
+                Tr(lang).t("The downlink is sufficient.", "下行带宽充足。").to_owned()
             } else {
-                tr(
-                    lang,
-                    "下行带宽不足：观众互动和回看会卡顿。暂停下载和视频播放，或改用有线网络。",
-                    "The downlink is short: interactions and the return feed will stall. Pause downloads and video, or use a wired connection.",
-                )
+                Tr(lang).t("The downlink is short: interactions and the return feed will stall. Pause downloads and video, or use a wired connection.", "下行带宽不足：观众互动和回看会卡顿。暂停下载和视频播放，或改用有线网络。").to_owned()
             };
             CheckItem::new(
                 ids::NETWORK_DOWNLINK,
@@ -65,11 +64,7 @@ pub fn evaluate_probe(report: &ProbeReport, lang: Language) -> Vec<CheckItem> {
             ids::NETWORK_DOWNLINK,
             CheckStatus::Warn,
             format!("not measured (needs {})", report.required_downlink_kbps),
-            tr(
-                lang,
-                "未测下行：用 --download-url 指定一个较大的文件地址来测量。",
-                "The downlink was not measured: give --download-url with a large file's http:// address.",
-            ),
+            Tr(lang).t("The downlink was not measured: give --download-url with a large file's http:// address.", "未测下行：用 --download-url 指定一个较大的文件地址来测量。").to_owned(),
         ),
     });
     items.push(match report.rtt_ms {
@@ -82,13 +77,9 @@ pub fn evaluate_probe(report: &ProbeReport, lang: Language) -> Vec<CheckItem> {
                 CheckStatus::Fail
             };
             let hint = if s == CheckStatus::Pass {
-                tr(lang, "到服务器的延迟正常。", "The round trip to the server is fine.")
+                Tr(lang).t("The round trip to the server is fine.", "到服务器的延迟正常。").to_owned()
             } else {
-                tr(
-                    lang,
-                    "到推流服务器的延迟高：改用有线网络，关闭 VPN/代理，或选择更近的推流节点。",
-                    "The round trip to the server is long: use a wired connection, turn off VPNs/proxies, or pick a nearer ingest server.",
-                )
+                Tr(lang).t("The round trip to the server is long: use a wired connection, turn off VPNs/proxies, or pick a nearer ingest server.", "到推流服务器的延迟高：改用有线网络，关闭 VPN/代理，或选择更近的推流节点。").to_owned()
             };
             CheckItem::new(ids::NETWORK_RTT, s, format!("{rtt:.1} ms"), hint)
         }
@@ -96,11 +87,7 @@ pub fn evaluate_probe(report: &ProbeReport, lang: Language) -> Vec<CheckItem> {
             ids::NETWORK_RTT,
             CheckStatus::Warn,
             "not measured",
-            tr(
-                lang,
-                "无法测量延迟（连接被拒绝或超时）。",
-                "The round trip could not be measured (connections were refused or timed out).",
-            ),
+            Tr(lang).t("The round trip could not be measured (connections were refused or timed out).", "无法测量延迟（连接被拒绝或超时）。").to_owned(),
         ),
     });
     items
@@ -126,11 +113,12 @@ pub fn evaluate_destination(outcome: &DestinationOutcome, lang: Language) -> Che
             ids::DESTINATION,
             CheckStatus::Pass,
             format!("{target}: accepted"),
-            tr(
-                lang,
-                "服务器可达，推流码有效。",
-                "The server is reachable and accepts the key.",
-            ),
+            Tr(lang)
+                .t(
+                    "The server is reachable and accepts the key.",
+                    "服务器可达，推流码有效。",
+                )
+                .to_owned(),
         ),
         DestinationOutcome::Failed {
             target,
@@ -179,7 +167,7 @@ pub fn evaluate_destination(outcome: &DestinationOutcome, lang: Language) -> Che
                 ids::DESTINATION,
                 CheckStatus::Fail,
                 format!("{target}: {message}"),
-                tr(lang, zh, en),
+                Tr(lang).t(en, zh).to_owned(),
             )
         }
     }

@@ -1,8 +1,9 @@
 //! This machine: encoder headroom, disk space for the recording, the scene's devices, and
 //! other processes using the network.
 
-use crate::{CheckItem, CheckStatus, Language, tr};
-use kaibo_model::check::ids;
+use crate::{CheckItem, CheckStatus, Language};
+use kaibo_model::Tr;
+use kaibo_model::checklist::ids;
 
 /// An encode test: how fast the chosen encoder went at the stream's settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,22 +63,14 @@ pub fn evaluate_headroom(m: &EncodeMeasure, lang: Language) -> CheckItem {
                 < u64::from(m.width) * u64::from(m.height) * u64::from(m.required_fps)
         });
     let hint = match (status, lighter, lang) {
-        (CheckStatus::Pass, _, _) => tr(
-            lang,
-            "编码性能充足。",
-            "The encoder keeps up with room to spare.",
-        ),
+        (CheckStatus::Pass, _, _) => Tr(lang).t("The encoder keeps up with room to spare.", "编码性能充足。").to_owned(),
         (_, Some((w, h, f)), Language::Zh) => format!(
             "这台电脑编码余量不足：改用 {w}x{h} {f} fps，关闭其他占用 CPU 的程序，或使用硬件编码器。"
         ),
         (_, Some((w, h, f)), Language::En) => format!(
             "This computer has little encoding headroom: use {w}x{h} at {f} fps, close other CPU-heavy programs, or use a hardware encoder."
         ),
-        (_, None, _) => tr(
-            lang,
-            "这台电脑编码余量不足：关闭其他占用 CPU 的程序，或使用硬件编码器。",
-            "This computer has little encoding headroom: close other CPU-heavy programs or use a hardware encoder.",
-        ),
+        (_, None, _) => Tr(lang).t("This computer has little encoding headroom: close other CPU-heavy programs or use a hardware encoder.", "这台电脑编码余量不足：关闭其他占用 CPU 的程序，或使用硬件编码器。").to_owned(),
     };
     CheckItem::new(ids::HEADROOM, status, value, hint)
 }
@@ -109,11 +102,9 @@ pub fn evaluate_disk(
         duration_s / 60
     );
     let hint = match (status, lang) {
-        (CheckStatus::Pass, _) => tr(
-            lang,
-            "录制空间充足。",
-            "There is enough space for the recording.",
-        ),
+        (CheckStatus::Pass, _) => Tr(lang)
+            .t("There is enough space for the recording.", "录制空间充足。")
+            .to_owned(),
         (_, Language::Zh) => format!(
             "录制空间不足：清理磁盘，或把录制目录改到至少有 {:.1} GB 空闲的磁盘。",
             gb(needed.saturating_mul(2))
@@ -159,11 +150,12 @@ pub fn evaluate_hogs(processes: &[ProcessTraffic], stream_kbps: u32, lang: Langu
         names.join(", ")
     };
     let hint = match (status, top.first(), lang) {
-        (CheckStatus::Pass, _, _) | (_, None, _) => tr(
-            lang,
-            "没有其他程序大量占用网络。",
-            "No other program is using much of the network.",
-        ),
+        (CheckStatus::Pass, _, _) | (_, None, _) => Tr(lang)
+            .t(
+                "No other program is using much of the network.",
+                "没有其他程序大量占用网络。",
+            )
+            .to_owned(),
         (_, Some(p), Language::Zh) => format!(
             "{} 正在大量占用网络（{:.0} kbps）：开播前暂停下载、同步盘和视频播放。",
             p.name, p.kbps
@@ -211,16 +203,18 @@ pub fn evaluate_devices(sources: &[SourceCheck], lang: Language) -> CheckItem {
         })
         .collect();
     let hint = match (failed.first(), lang) {
-        (None, _) if sources.is_empty() => tr(
-            lang,
-            "没有要检查的来源：用 --scenes 指定场景文件。",
-            "No sources to check: give the scene file with --scenes.",
-        ),
-        (None, _) => tr(
-            lang,
-            "场景中的所有来源都能打开。",
-            "Every source of the scene opens.",
-        ),
+        (None, _) if sources.is_empty() => Tr(lang)
+            .t(
+                "No sources to check: give the scene file with --scenes.",
+                "没有要检查的来源：用 --scenes 指定场景文件。",
+            )
+            .to_owned(),
+        (None, _) => Tr(lang)
+            .t(
+                "Every source of the scene opens.",
+                "场景中的所有来源都能打开。",
+            )
+            .to_owned(),
         (Some(s), Language::Zh) => format!(
             "“{}”打不开：连接设备、打开窗口或修正文件路径后重试（kaibo devices 列出可用设备）。",
             s.name

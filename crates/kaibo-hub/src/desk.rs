@@ -8,12 +8,12 @@
 
 use crate::draw::{ALGORITHM, fresh_seed, hex, pick_winners};
 use crate::error::{ApiError, StoreError};
-use crate::live::{LotteryView, LowerThird, Offer, PollView, QuestionView, winner_names};
 use crate::state::{Shared, now_ms};
 use crate::store::{
     DrawKind, DrawRecord, Id, NewLottery, PollState, QuestionOrder, QuestionStatus, Report,
 };
 use crate::text::clean;
+use crate::views::{LotteryView, LowerThird, Offer, PollView, QuestionView, winner_names};
 use kaibo_model::OverlayState;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -236,7 +236,7 @@ impl HostDesk {
     pub fn moderate(&self, id: Id, action: QuestionAction) -> Result<QuestionView, ApiError> {
         self.db(move |inner, s| {
             let sess = s.session;
-            let unpin = |d: &mut crate::live::Display| {
+            let unpin = |d: &mut crate::views::Display| {
                 if d.pinned == Some(id) {
                     d.pinned = None;
                 }
@@ -482,7 +482,7 @@ impl HostDesk {
 
     fn overlay_after(
         &self,
-        change: impl FnOnce(&mut crate::live::Display),
+        change: impl FnOnce(&mut crate::views::Display),
     ) -> Result<OverlayState, ApiError> {
         self.db(move |inner, s| s.change_display(inner, change))?;
         Ok(self.overlay())

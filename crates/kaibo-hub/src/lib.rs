@@ -11,19 +11,19 @@ mod api;
 mod desk;
 pub mod draw;
 pub mod error;
-mod live;
 pub mod moderation;
 mod state;
 pub mod store;
 pub mod text;
+mod views;
 
 pub use desk::{
     Audit, HostDesk, NewDraw, NewOffer, NewPoll, PanelKind, QuestionAction, QuestionFilter,
 };
 pub use error::{ApiError, HubError, StoreError};
-pub use live::{Display, LotteryView, LowerThird, Offer, PollView, QuestionView};
 pub use state::Limits;
 pub use store::{SqliteStore, Store};
+pub use views::{Display, LotteryView, LowerThird, Offer, PollView, QuestionView};
 
 /// What [`Hub::subscribe_overlay`] returns: `borrow()` for the state now, `changed().await` (or
 /// `has_changed()` from a non-async loop) to learn of the next change.

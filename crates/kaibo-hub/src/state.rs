@@ -2,8 +2,8 @@
 //! watch, live updates, the per-viewer rate limiter and the host token.
 
 use crate::error::{ApiError, StoreError};
-use crate::live::{Display, Updates, build_overlay};
 use crate::store::{Id, Store, Viewer};
+use crate::views::{Display, Updates, build_overlay};
 use kaibo_model::{OverlayState, Secret, WordList};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -3,15 +3,16 @@
 //! Everything here is plain serde data. Files are read elsewhere (the runtime); this crate only
 //! turns text into checked values and back, and says precisely what is wrong when it cannot.
 
-pub mod check;
+pub mod checklist;
 pub mod destination;
 pub mod devices;
 pub mod event;
+pub mod i18n;
 pub mod layout;
 pub mod monitor;
 pub mod overlay;
 pub mod privacy;
-pub mod probe;
+pub mod probe_report;
 pub mod profile;
 pub mod scene;
 pub mod scene_file;
@@ -24,9 +25,10 @@ pub mod toml_check;
 pub mod whip;
 pub mod wordlist;
 
-pub use check::{CheckItem, CheckReport, CheckStatus};
+pub use checklist::{CheckItem, CheckReport, CheckStatus};
 pub use destination::{Destination, DestinationError, Protocol};
 pub use event::{Command, Event, Failure, FailureKind, Transition};
+pub use i18n::Tr;
 pub use layout::{Crop, Layout};
 pub use monitor::{AudioLevel, Monitor, PixelLayout, Pixels, PreviewFormat, PreviewFrame};
 pub use overlay::{Anchor, OverlayState, Panel, PanelContent, PollOption};

@@ -14,14 +14,14 @@
 mod card;
 mod fonts;
 mod frame;
-mod panels;
+mod panel_cards;
 mod renderer;
 mod sanitize;
 mod theme;
 
 pub use fonts::{CJK_FAMILY, CJK_PACKAGE, Fonts, GlyphMask, TextBlock, TextStyle};
 pub use frame::{Frame, PixelRect};
-pub use panels::{clock, displayed_seconds, next_tick_ms, question_style};
+pub use panel_cards::{clock, displayed_seconds, next_tick_ms, question_style};
 pub use renderer::{DEFAULT_FADE_MS, Renderer};
 pub use sanitize::{MAX_CHARS, MAX_CLUSTER_CHARS, MAX_MARKS, plain_text};
 pub use theme::{ACCENT, CARD, MUTED, Rgba, TEXT, Theme};

@@ -4,7 +4,7 @@
 use crate::OverlayError;
 use crate::fonts::Fonts;
 use crate::frame::{Frame, PixelRect};
-use crate::panels::{self, card_width, deadline, displayed_seconds, next_tick_ms};
+use crate::panel_cards::{self, card_width, deadline, displayed_seconds, next_tick_ms};
 use crate::theme::Theme;
 use kaibo_model::{Anchor, OverlayState, PanelContent};
 use tiny_skia::Pixmap;
@@ -253,7 +253,8 @@ impl Renderer {
             if fresh {
                 continue;
             }
-            let spec = panels::card(&mut self.fonts, &self.theme, &track.content, now_ms, width);
+            let spec =
+                panel_cards::card(&mut self.fonts, &self.theme, &track.content, now_ms, width);
             if let Some(pixmap) = spec.paint(&mut self.fonts, &self.theme) {
                 self.versions += 1;
                 track.drawn = Some(Drawn {

@@ -31,18 +31,8 @@ pub use kaibo_devices::list_all as list_devices;
 pub use kaibo_model::devices::DeviceList;
 pub use net::{DownlinkError, HubLink, ProbeError, measure_downlink, run_probe};
 pub use session::{
-    DEFAULT_AUDIO_KBPS, LiveHandle, PlanBuilder, Sender, load_scene_file, platform_profiles,
+    DEFAULT_AUDIO_KBPS, LiveHandle, PlanBuilder, RuntimeError, Sender, load_scene_file,
+    platform_profiles,
 };
-pub use store::{KeyPlace, Store, StoreError, write_atomic};
+pub use store::{ConfigError, ConfigStore, KeyPlace, write_atomic};
 pub use sysinfo::process_cpu_seconds;
-
-/// A failure before a session could run.
-#[derive(Debug, thiserror::Error)]
-pub enum RuntimeError {
-    #[error("cannot read the scene file {path}: {reason}")]
-    Io { path: String, reason: String },
-    #[error("{0}")]
-    SceneFile(#[from] kaibo_model::DataFileError),
-    #[error("{0}")]
-    Invalid(String),
-}

@@ -1,7 +1,7 @@
 //! Bandwidth hogs: a download from a test host behind a real link (a network namespace, not
 //! loopback) is named by the checklist while it runs.
 
-use kaibo_model::check::ids;
+use kaibo_model::checklist::ids;
 use kaibo_model::{CheckStatus, Language};
 use kaibo_runtime::{CheckRequest, platform_profiles, run_check};
 use kaibo_testkit::{Nginx, ShapedLink, TempDir, require_tool, terminate_child};

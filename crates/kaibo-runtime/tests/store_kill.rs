@@ -3,7 +3,7 @@
 //! files must still read back whole.
 
 use kaibo_model::{AppSettings, Scene, SceneCollection, SourceKind};
-use kaibo_runtime::Store;
+use kaibo_runtime::ConfigStore;
 use kaibo_testkit::TempDir;
 use std::process::Command;
 use std::time::Duration;
@@ -24,7 +24,7 @@ fn collection(n: usize) -> SceneCollection {
 fn killed_writers_leave_whole_files() {
     if let Ok(dir) = std::env::var(CHILD) {
         // The writer: save forever until killed.
-        let store = Store::at(dir, false);
+        let store = ConfigStore::at(dir, false);
         for n in 0.. {
             store.save_scenes(&collection(n)).expect("save scenes");
             let settings = AppSettings {
@@ -36,7 +36,7 @@ fn killed_writers_leave_whole_files() {
         return;
     }
     let dir = TempDir::new();
-    let store = Store::at(dir.path(), false);
+    let store = ConfigStore::at(dir.path(), false);
     store.save_scenes(&collection(0)).expect("first save");
     let me = std::env::current_exe().expect("test binary");
     for round in 0..20u64 {

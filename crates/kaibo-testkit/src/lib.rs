@@ -7,9 +7,9 @@
 //! with an install hint instead of letting a test skip silently.
 
 mod flv;
+mod media_probe;
 mod netns;
 mod nginx;
-mod probe;
 mod process;
 mod pulse;
 mod tempdir;
@@ -17,12 +17,12 @@ mod turn;
 mod xvfb;
 
 pub use flv::{FlvTag, flv_has_video_frame, flv_tags, flv_video_timestamps_ms};
-pub use netns::ShapedLink;
-pub use nginx::Nginx;
-pub use probe::{
+pub use media_probe::{
     AudioStream, Probe, VideoStream, decoded_duration_s, ffprobe, frame_md5s, frame_rgb,
     keyframe_times, tiny_frames, video_packet_times,
 };
+pub use netns::ShapedLink;
+pub use nginx::Nginx;
 pub use process::{
     cpu_seconds_by_thread, cpu_seconds_tree, descendants, peak_rss_kib, rss_by_mapping_kib,
     rss_kib_tree, terminate_child,

@@ -9,7 +9,7 @@ use kaibo_model::{
     AppSettings, EncoderChoice, Language, Layout, Scene, SceneCollection, SceneSource, Secret,
     SourceKind, VideoSettings,
 };
-use kaibo_runtime::Store;
+use kaibo_runtime::ConfigStore;
 use kaibo_testkit::{
     Nginx, TempDir, Xvfb, cpu_seconds_by_thread, cpu_seconds_tree, peak_rss_kib, require_tool,
     rss_by_mapping_kib, rss_kib_tree, terminate_child, wait_until,
@@ -139,7 +139,7 @@ fn main() {
     for round in 0..rounds {
         // The window, live.
         let config = TempDir::new();
-        let store = Store::at(config.path().join("kaibo"), false);
+        let store = ConfigStore::at(config.path().join("kaibo"), false);
         let key = format!("ui-window-{round}");
         let url = nginx.url("live", &key);
         let (server, _) = url.rsplit_once('/').expect("a key in the URL");

@@ -9,7 +9,7 @@ use crate::stats_panel::CpuMeter;
 use crate::studio::{Notice, Studio, UiCommand, Window};
 use eframe::egui;
 use kaibo_model::{AppSettings, CheckReport, SceneCollection, SessionState, StatsSnapshot};
-use kaibo_runtime::{Interaction, Store};
+use kaibo_runtime::{ConfigStore, Interaction};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -31,12 +31,12 @@ pub struct KaiboApp {
 impl KaiboApp {
     /// Loads the saved scenes and settings (defaults when there are none or they are broken,
     /// with a notice) and starts the preview on the first frame.
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: ConfigStore) -> Self {
         Self::with_studio(Studio::new(store))
     }
 
     /// An app that draws its panels but runs no session: for snapshots of the layout.
-    pub fn without_sessions(store: Store) -> Self {
+    pub fn without_sessions(store: ConfigStore) -> Self {
         Self::with_studio(Studio::without_sessions(store))
     }
 

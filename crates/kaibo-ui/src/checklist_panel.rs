@@ -5,7 +5,7 @@
 use crate::i18n::Tr;
 use crate::studio::{Studio, UiCommand, Window};
 use eframe::egui;
-use kaibo_model::check::ids;
+use kaibo_model::checklist::ids;
 use kaibo_model::{CheckItem, CheckStatus};
 
 const PASS: egui::Color32 = egui::Color32::from_rgb(40, 140, 70);

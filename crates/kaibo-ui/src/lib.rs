@@ -36,7 +36,7 @@ pub use studio::{
 };
 
 use eframe::egui;
-use kaibo_runtime::Store;
+use kaibo_runtime::ConfigStore;
 
 /// Why the window could not run.
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +72,7 @@ fn native_preview_for(cc: &eframe::CreationContext<'_>) -> Option<native_preview
 }
 
 /// Opens the window and runs until it is closed.
-pub fn run_window(store: Store) -> Result<(), UiError> {
+pub fn run_window(store: ConfigStore) -> Result<(), UiError> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Kaibo")

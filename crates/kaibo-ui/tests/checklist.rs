@@ -8,7 +8,7 @@ use egui_kittest::kittest::Queryable;
 use kaibo_model::{
     AppSettings, CheckStatus, Language, Scene, SceneCollection, Secret, SourceKind, VideoSettings,
 };
-use kaibo_runtime::Store;
+use kaibo_runtime::ConfigStore;
 use kaibo_testkit::{TempDir, require_tool};
 use kaibo_ui::KaiboApp;
 use std::time::{Duration, Instant};
@@ -53,7 +53,7 @@ fn step_until(
 /// A window with one scene (the test pattern and a still image), recording into `dir`.
 fn window(dir: &TempDir, server_url: &str, key: Option<&str>) -> Harness<'static, KaiboApp> {
     let image = solid_png(dir.path());
-    let store = Store::at(dir.path().join("config"), false);
+    let store = ConfigStore::at(dir.path().join("config"), false);
     store
         .save_settings(&AppSettings {
             language: Some(Language::En),
@@ -292,7 +292,7 @@ fn the_show_script_typed_in_the_checklist_is_scanned_and_kept() {
     let text = format!("{} {}", compliance.value, compliance.details.join(" "));
     assert!(text.contains("最") && text.contains("2:"), "{compliance:?}");
     // Kept for the next start.
-    let saved = Store::at(dir.path().join("config"), false)
+    let saved = ConfigStore::at(dir.path().join("config"), false)
         .load_settings()
         .expect("settings")
         .expect("saved");

@@ -9,7 +9,7 @@ use egui_kittest::kittest::Queryable;
 use kaibo_model::{
     AppSettings, Language, Scene, SceneCollection, Secret, SessionState, SourceKind,
 };
-use kaibo_runtime::Store;
+use kaibo_runtime::ConfigStore;
 use kaibo_testkit::{Nginx, TempDir, require_tool, tiny_frames};
 use kaibo_ui::KaiboApp;
 use std::time::{Duration, Instant};
@@ -65,7 +65,7 @@ fn a_host_builds_a_scene_goes_live_switches_and_stops() {
     let nginx = Nginx::start();
     let dir = TempDir::new();
     let blue = solid_png(dir.path(), "#0000ff");
-    let store = Store::at(dir.path().join("config"), false);
+    let store = ConfigStore::at(dir.path().join("config"), false);
     let url = nginx.url("live", "kittest");
     let (server, key) = url.rsplit_once('/').unwrap();
     store

@@ -9,7 +9,7 @@ use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use kaibo_model::{AppSettings, Language, PanelContent};
-use kaibo_runtime::{HostApi, QuestionFilter, QuestionStatus, Store};
+use kaibo_runtime::{ConfigStore, HostApi, QuestionFilter, QuestionStatus};
 use kaibo_testkit::TempDir;
 use kaibo_ui::KaiboApp;
 use std::time::{Duration, Instant};
@@ -40,7 +40,7 @@ fn step_until(
 }
 
 fn window(dir: &TempDir) -> Harness<'static, KaiboApp> {
-    let store = Store::at(dir.path().join("config"), false);
+    let store = ConfigStore::at(dir.path().join("config"), false);
     store
         .save_settings(&AppSettings {
             language: Some(Language::En),

@@ -4,14 +4,14 @@
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use kaibo_model::{AppSettings, Language};
-use kaibo_runtime::Store;
+use kaibo_runtime::ConfigStore;
 use kaibo_testkit::TempDir;
 use kaibo_ui::KaiboApp;
 
 #[test]
 fn a_broken_scenes_file_is_reported_beside_the_preview_not_over_it() {
     let dir = TempDir::new();
-    let store = Store::at(dir.path(), false);
+    let store = ConfigStore::at(dir.path(), false);
     store
         .save_settings(&AppSettings {
             language: Some(Language::En),

@@ -6,7 +6,7 @@ use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use kaibo_model::{AppSettings, Language, Layout, Scene, SceneCollection, SceneSource, SourceKind};
-use kaibo_runtime::Store;
+use kaibo_runtime::ConfigStore;
 use kaibo_testkit::TempDir;
 use kaibo_ui::KaiboApp;
 
@@ -22,7 +22,7 @@ fn source(name: &str, input: SourceKind, layout: Option<Layout>) -> SceneSource 
 /// The one harness every snapshot uses.
 fn blessed(lang: Language) -> (Harness<'static, KaiboApp>, TempDir) {
     let dir = TempDir::new();
-    let store = Store::at(dir.path(), false);
+    let store = ConfigStore::at(dir.path(), false);
     store
         .save_settings(&AppSettings {
             language: Some(lang),

@@ -4,9 +4,9 @@
 use super::{ApiJson, ApiPath, ApiQuery, HostAuth};
 use crate::desk::{Audit, HostDesk, NewDraw, NewPoll, QuestionAction, QuestionFilter};
 use crate::error::ApiError;
-use crate::live::{LotteryView, PollView, QuestionView};
 use crate::state::Shared;
 use crate::store::{DrawKind, Id, PollState, QuestionOrder, Report};
+use crate::views::{LotteryView, PollView, QuestionView};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

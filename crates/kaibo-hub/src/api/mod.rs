@@ -5,7 +5,7 @@ mod assets;
 mod events;
 mod host;
 mod host_show;
-mod probe;
+mod link_test;
 mod viewer;
 
 use crate::error::ApiError;
@@ -41,11 +41,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/overlay", get(host_show::overlay))
         .route("/report", get(host::report))
         .route("/session/end", post(host::end_session))
-        .route("/probe/down", get(probe::down))
+        .route("/probe/down", get(link_test::down))
         // A link test's body is as long as the link carries in its seconds.
         .route(
             "/probe/up",
-            post(probe::up).layer(DefaultBodyLimit::disable()),
+            post(link_test::up).layer(DefaultBodyLimit::disable()),
         )
         .layer(middleware::from_fn_with_state(
             Arc::clone(&shared),

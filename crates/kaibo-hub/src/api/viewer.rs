@@ -3,11 +3,11 @@
 use super::{ApiJson, ApiPath, ApiQuery, ViewerAuth};
 use crate::draw::random_token;
 use crate::error::{ApiError, StoreError};
-use crate::live::{LotteryView, PollView, QuestionView, display_name, winner_names};
 use crate::moderation;
 use crate::state::{Shared, now_ms};
 use crate::store::{Id, QuestionOrder, QuestionStatus};
 use crate::text::clean;
+use crate::views::{LotteryView, PollView, QuestionView, display_name, winner_names};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -11,7 +11,7 @@ pub use run::{CheckEvent, CheckRun};
 use kaibo_check::{
     CheckItem, CheckStatus, CheckedText, DestinationOutcome, EncodeMeasure, Frame, SourceCheck,
 };
-use kaibo_model::check::ids;
+use kaibo_model::checklist::ids;
 use kaibo_model::devices::find_window;
 use kaibo_model::{
     CheckReport, Destination, Language, OverlayState, PlatformProfile, Scene, SourceKind,

@@ -4,7 +4,7 @@ use super::downlink::{DownlinkError, measure_downlink};
 use super::hub_link::{HubLink, hub_uplink};
 use super::probe_error::ProbeError;
 use kaibo_media::probe_uplink;
-use kaibo_model::probe::{ProbeReport, judge, recommended_video_kbps};
+use kaibo_model::probe_report::{ProbeReport, judge, recommended_video_kbps};
 use kaibo_model::{Destination, PlatformProfile};
 use std::time::{Duration, Instant};
 

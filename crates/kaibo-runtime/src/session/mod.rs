@@ -9,4 +9,4 @@ mod scenes;
 pub use handle::{LiveHandle, Sender};
 pub use plan::{DEFAULT_AUDIO_KBPS, PlanBuilder};
 pub use profiles::platform_profiles;
-pub use scenes::load_scene_file;
+pub use scenes::{RuntimeError, load_scene_file};

@@ -1,6 +1,5 @@
 //! Scene files on disk.
 
-use crate::RuntimeError;
 use kaibo_model::SceneCollection;
 use std::path::Path;
 
@@ -18,4 +17,15 @@ pub fn load_scene_file(path: &Path) -> Result<SceneCollection, RuntimeError> {
         &text,
         &path.display().to_string(),
     )?)
+}
+
+/// A failure before a session could run.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot read the scene file {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("{0}")]
+    SceneFile(#[from] kaibo_model::DataFileError),
+    #[error("{0}")]
+    Invalid(String),
 }

@@ -18,7 +18,7 @@ const KEYRING_USER: &str = "stream-key";
 
 /// A failure to read or write the app's files.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum ConfigError {
     #[error("cannot {what} {path}: {reason}; check that the folder exists and is writable")]
     Io {
         what: &'static str,
@@ -42,13 +42,13 @@ pub enum KeyPlace {
 
 /// The app's folder of saved state.
 #[derive(Clone, Debug)]
-pub struct Store {
+pub struct ConfigStore {
     dir: PathBuf,
     use_keyring: bool,
 }
 
-fn io(what: &'static str, path: &Path, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Io {
+fn io(what: &'static str, path: &Path, e: impl std::fmt::Display) -> ConfigError {
+    ConfigError::Io {
         what,
         path: path.display().to_string(),
         reason: e.to_string(),
@@ -56,7 +56,7 @@ fn io(what: &'static str, path: &Path, e: impl std::fmt::Display) -> StoreError 
 }
 
 /// Replaces `path` with `bytes` atomically (temp file, fsync, rename, fsync the folder).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -72,7 +72,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
+fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -80,23 +80,23 @@ fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
     }
 }
 
-impl Store {
+impl ConfigStore {
     /// `$XDG_CONFIG_HOME/kaibo` (or `~/.config/kaibo`), using the keyring when one runs.
-    pub fn open_default() -> Store {
+    pub fn open_default() -> ConfigStore {
         let base = std::env::var_os("XDG_CONFIG_HOME")
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
             .unwrap_or_else(|| PathBuf::from("."));
-        Store {
+        ConfigStore {
             dir: base.join("kaibo"),
             use_keyring: true,
         }
     }
 
     /// A store in `dir`; `use_keyring: false` keeps the key in the encrypted file only.
-    pub fn at(dir: impl Into<PathBuf>, use_keyring: bool) -> Store {
-        Store {
+    pub fn at(dir: impl Into<PathBuf>, use_keyring: bool) -> ConfigStore {
+        ConfigStore {
             dir: dir.into(),
             use_keyring,
         }
@@ -107,7 +107,7 @@ impl Store {
     }
 
     /// The saved scene collection, if there is one.
-    pub fn load_scenes(&self) -> Result<Option<SceneCollection>, StoreError> {
+    pub fn load_scenes(&self) -> Result<Option<SceneCollection>, ConfigError> {
         let path = self.dir.join(SCENES);
         match read_optional(&path)? {
             Some(text) => Ok(Some(SceneCollection::from_toml_str(
@@ -118,12 +118,12 @@ impl Store {
         }
     }
 
-    pub fn save_scenes(&self, scenes: &SceneCollection) -> Result<(), StoreError> {
+    pub fn save_scenes(&self, scenes: &SceneCollection) -> Result<(), ConfigError> {
         write_atomic(&self.dir.join(SCENES), scenes.to_toml_string().as_bytes())
     }
 
     /// The saved settings, if there are any.
-    pub fn load_settings(&self) -> Result<Option<AppSettings>, StoreError> {
+    pub fn load_settings(&self) -> Result<Option<AppSettings>, ConfigError> {
         let path = self.dir.join(SETTINGS);
         match read_optional(&path)? {
             Some(text) => Ok(Some(AppSettings::from_toml_str(
@@ -134,7 +134,7 @@ impl Store {
         }
     }
 
-    pub fn save_settings(&self, settings: &AppSettings) -> Result<(), StoreError> {
+    pub fn save_settings(&self, settings: &AppSettings) -> Result<(), ConfigError> {
         write_atomic(
             &self.dir.join(SETTINGS),
             settings.to_toml_string().as_bytes(),
@@ -142,7 +142,7 @@ impl Store {
     }
 
     /// Saves the stream key: in the keyring when one answers, else encrypted in a file.
-    pub fn save_stream_key(&self, key: &Secret) -> Result<KeyPlace, StoreError> {
+    pub fn save_stream_key(&self, key: &Secret) -> Result<KeyPlace, ConfigError> {
         if self.use_keyring
             && let Ok(entry) = keyring::Entry::new(KEYRING_SERVICE, KEYRING_USER)
             && entry.set_password(key.expose()).is_ok()
@@ -151,13 +151,13 @@ impl Store {
             return Ok(KeyPlace::Keyring);
         }
         let sealed = sealed::seal(&self.machine_key()?, key.expose().as_bytes())
-            .ok_or(StoreError::Undecryptable)?;
+            .ok_or(ConfigError::Undecryptable)?;
         write_atomic(&self.dir.join(KEY_FILE), &sealed)?;
         Ok(KeyPlace::EncryptedFile)
     }
 
     /// The saved stream key, if any.
-    pub fn stream_key(&self) -> Result<Option<Secret>, StoreError> {
+    pub fn stream_key(&self) -> Result<Option<Secret>, ConfigError> {
         if self.use_keyring
             && let Ok(entry) = keyring::Entry::new(KEYRING_SERVICE, KEYRING_USER)
             && let Ok(key) = entry.get_password()
@@ -170,13 +170,14 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io("read", &path, e)),
         };
-        let plain = sealed::open(&self.machine_key()?, &sealed).ok_or(StoreError::Undecryptable)?;
-        let key = String::from_utf8(plain).map_err(|_| StoreError::Undecryptable)?;
+        let plain =
+            sealed::open(&self.machine_key()?, &sealed).ok_or(ConfigError::Undecryptable)?;
+        let key = String::from_utf8(plain).map_err(|_| ConfigError::Undecryptable)?;
         Ok(Some(Secret::new(key)))
     }
 
     /// The random key the encrypted file is sealed with, made on first use (mode 0600).
-    fn machine_key(&self) -> Result<[u8; 32], StoreError> {
+    fn machine_key(&self) -> Result<[u8; 32], ConfigError> {
         let path = self.dir.join(MACHINE_KEY);
         if let Ok(bytes) = std::fs::read(&path)
             && let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice())
@@ -209,7 +210,7 @@ mod tests {
     #[test]
     fn settings_scenes_and_key_survive_a_restart_and_the_key_file_holds_no_plain_key() {
         let dir = temp();
-        let store = Store::at(&dir, false);
+        let store = ConfigStore::at(&dir, false);
         assert!(store.load_scenes().unwrap().is_none());
         assert!(store.stream_key().unwrap().is_none());
         let settings = AppSettings {
@@ -232,7 +233,7 @@ mod tests {
             KeyPlace::EncryptedFile
         );
 
-        let again = Store::at(&dir, false);
+        let again = ConfigStore::at(&dir, false);
         assert_eq!(again.load_settings().unwrap().unwrap(), settings);
         assert_eq!(again.load_scenes().unwrap().unwrap(), scenes);
         assert_eq!(
@@ -248,7 +249,10 @@ mod tests {
         }
         // A damaged key file is a clear error, not a panic or a wrong key.
         std::fs::write(dir.join(KEY_FILE), b"garbage").unwrap();
-        assert!(matches!(again.stream_key(), Err(StoreError::Undecryptable)));
+        assert!(matches!(
+            again.stream_key(),
+            Err(ConfigError::Undecryptable)
+        ));
         // A malformed settings file names itself and the field.
         std::fs::write(dir.join(SETTINGS), "fade_ms = \"slow\"\n").unwrap();
         let err = again.load_settings().unwrap_err().to_string();

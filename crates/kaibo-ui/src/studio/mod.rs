@@ -11,6 +11,7 @@
 mod checklist;
 mod command;
 mod hub;
+mod outputs;
 mod scenes;
 mod session;
 #[cfg(test)]
@@ -24,7 +25,7 @@ pub use scenes::default_collection;
 use crate::i18n::{Tr, system_language};
 use kaibo_model::devices::DeviceList;
 use kaibo_model::{AppSettings, SceneCollection, Secret};
-use kaibo_runtime::{KeyPlace, Store};
+use kaibo_runtime::{ConfigStore, KeyPlace};
 use std::time::{Duration, Instant};
 
 /// How long a notification stays.
@@ -56,7 +57,7 @@ struct Windows {
 
 /// The window's controller.
 pub struct Studio {
-    store: Store,
+    store: ConfigStore,
     collection: SceneCollection,
     settings: AppSettings,
     stream_key: Option<Secret>,
@@ -74,7 +75,7 @@ pub struct Studio {
 impl Studio {
     /// Loads the saved scenes and settings (defaults when there are none or they are broken,
     /// with a notice); the session starts on the first tick.
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: ConfigStore) -> Self {
         let mut notices = Vec::new();
         let mut note = |text: String| {
             log::error!("{text}");
@@ -120,7 +121,7 @@ impl Studio {
     }
 
     /// A studio that runs no session (snapshots and tests of the panels alone).
-    pub fn without_sessions(store: Store) -> Self {
+    pub fn without_sessions(store: ConfigStore) -> Self {
         let mut studio = Self::new(store);
         studio.live.enabled = false;
         studio

@@ -1,13 +1,12 @@
-//! The live session behind the window: the plan (through the runtime's `PlanBuilder`),
-//! starting and restarting it, the stream and the recording joining and leaving, its events,
+//! The live session behind the window: starting and restarting it, the stream and the recording joining and leaving, its events,
 //! the preview pictures it is asked for and the mixer.
 
 use super::{Level, Studio};
 use kaibo_model::{
-    AudioLevel, Command, Destination, Event, Monitor, OutputSpec, PreviewFormat, Scene,
-    SessionPlan, SessionState, SourceKind, StatsSnapshot, Transition,
+    AudioLevel, Command, Event, Monitor, OutputSpec, PreviewFormat, Scene, SessionState,
+    SourceKind, StatsSnapshot, Transition,
 };
-use kaibo_runtime::{LiveHandle, PlanBuilder};
+use kaibo_runtime::LiveHandle;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,8 +25,8 @@ pub(super) struct Outputs {
 pub(super) struct Session {
     /// False: no session runs (panel snapshots and tests).
     pub enabled: bool,
-    handle: Option<LiveHandle>,
-    running: Outputs,
+    pub handle: Option<LiveHandle>,
+    pub running: Outputs,
     pub wanted: Outputs,
     /// Set when the scenes changed in a way the running session cannot follow.
     rebuild_at: Option<Instant>,
@@ -37,12 +36,12 @@ pub(super) struct Session {
     blocked: bool,
     state: SessionState,
     stats: Option<StatsSnapshot>,
-    live_since: Option<Instant>,
-    recording_path: Option<PathBuf>,
+    pub live_since: Option<Instant>,
+    pub recording_path: Option<PathBuf>,
     /// The stream's target as the session names it (key masked).
-    live_target: Option<String>,
+    pub live_target: Option<String>,
     /// The preview pictures the window wants, once it said so.
-    preview_format: Option<PreviewFormat>,
+    pub preview_format: Option<PreviewFormat>,
     /// The first session waits for the window's preview format (a real window's first pass).
     wait_for_format: bool,
     /// The preview session is stopped while the checklist opens the devices.
@@ -213,68 +212,6 @@ impl Studio {
             drop(old);
             self.read_ended();
         }
-    }
-
-    /// The RTMP destination from the settings and the saved key.
-    pub(super) fn destination(&self) -> Result<Destination, String> {
-        let tr = self.tr();
-        let url = self.settings.server_url.trim().trim_end_matches('/');
-        if url.is_empty() {
-            return Err(tr
-                .t(
-                    "No destination yet: enter the push server URL and stream key in Settings",
-                    "尚未设置推流地址：请在“设置”中填写推流服务器地址和推流码",
-                )
-                .into());
-        }
-        let key = self
-            .stream_key
-            .as_ref()
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                tr.t(
-                    "No stream key yet: paste the stream key in Settings",
-                    "尚未设置推流码：请在“设置”中粘贴推流码",
-                )
-                .to_string()
-            })?;
-        Destination::parse(&format!("{url}/{}", key.expose())).map_err(|e| e.to_string())
-    }
-
-    /// Where recordings go: the settings' folder, else ~/Videos, else home.
-    pub(super) fn recording_folder(&self) -> PathBuf {
-        self.settings.recording_folder.clone().unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-            let videos = home.join("Videos");
-            if videos.is_dir() { videos } else { home }
-        })
-    }
-
-    fn recording_file(&self) -> PathBuf {
-        self.recording_folder()
-            .join(format!("kaibo-{}.mkv", timestamp()))
-    }
-
-    /// The plan for the current scenes with the wanted outputs.
-    fn plan(&mut self) -> Result<SessionPlan, String> {
-        let mut outputs = Vec::new();
-        self.live.live_target = None;
-        if self.live.wanted.live {
-            let d = self.destination()?;
-            self.live.live_target = Some(d.redacted());
-            outputs.push(OutputSpec::Rtmp(d));
-        }
-        if self.live.wanted.record {
-            let path = self.recording_file();
-            self.live.recording_path = Some(path.clone());
-            outputs.push(OutputSpec::Record(path));
-        }
-        PlanBuilder::new(self.collection.canvas, self.collection.scenes.clone())
-            .active(self.active)
-            .video(self.settings.video)
-            .outputs(outputs)
-            .preview(self.live.preview_format.unwrap_or_default())
-            .build()
     }
 
     /// Starts, rebuilds or re-outputs the session as the host wants it.
@@ -481,28 +418,4 @@ impl Studio {
             });
         }
     }
-}
-
-/// `YYYYMMDD-HHMMSS` in UTC, for file names.
-fn timestamp() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }

@@ -7,7 +7,7 @@ use kaibo_model::{Language, Layout, SourceKind, VideoSettings};
 use kaibo_testkit::TempDir;
 
 fn studio(dir: &TempDir) -> Studio {
-    let store = Store::at(dir.path().join("config"), false);
+    let store = ConfigStore::at(dir.path().join("config"), false);
     store
         .save_settings(&AppSettings {
             language: Some(Language::En),
@@ -18,7 +18,7 @@ fn studio(dir: &TempDir) -> Studio {
 }
 
 fn saved_scenes(dir: &TempDir) -> SceneCollection {
-    Store::at(dir.path().join("config"), false)
+    ConfigStore::at(dir.path().join("config"), false)
         .load_scenes()
         .expect("readable")
         .expect("saved")
@@ -206,7 +206,7 @@ fn settings_are_validated_saved_and_the_key_kept_out_of_the_file() {
     });
     assert!(!s.is_open(Window::Settings));
     assert!(s.has_stream_key());
-    let store = Store::at(dir.path().join("config"), false);
+    let store = ConfigStore::at(dir.path().join("config"), false);
     let saved = store.load_settings().expect("readable").expect("saved");
     assert_eq!(saved.video.width, 1920);
     let file = std::fs::read_to_string(dir.path().join("config/settings.toml")).expect("file");
