@@ -3,9 +3,9 @@
 //!
 //! By default glibc gives each thread that allocates its own arena (up to 8 per core) and
 //! raises its mmap threshold after the first large free, after which picture-sized buffers
-//! come from the arenas and their freed space stays resident. With two arenas and fixed
-//! thresholds, `cargo xtask bench ui` measured the live window at 168–172 MiB resident
-//! against 181 MiB (single rounds, 2026-12-04; see docs/benchmarks.md).
+//! come from the arenas and their freed space stays resident. Two arenas and fixed thresholds
+//! keep the live window's resident memory lower (`cargo xtask bench ui`; the figures are in
+//! docs/benchmarks.md, "The window", session 7).
 
 /// Most threads share two arenas (each thread keeps its own small-block cache).
 const ARENAS: i32 = 2;
@@ -42,11 +42,10 @@ fn tune_allocator() {}
 /// No transparent huge pages for this process (Linux's `PR_SET_THP_DISABLE`).
 ///
 /// x264 marks its picture buffers for huge pages (`MADV_HUGEPAGE`), and a huge page is made
-/// resident whole, 2 MiB at a time. Without them the live window measured 157 MiB against
-/// 161 MiB, in four alternating pairs of single rounds of `cargo xtask bench ui` (2026-12-04),
-/// with x264's CPU the same within the rounds' noise. (Which mappings the 4 MiB left could not
-/// be told apart: without huge pages they are laid out and merged differently.) `kaibo live` gets the same
-/// setting, so the window's ratio to it compares like with like.
+/// resident whole, 2 MiB at a time. Without them the live window is smaller, with x264's CPU
+/// the same within noise (`cargo xtask bench ui`, alternating pairs of rounds; the figures are
+/// in docs/benchmarks.md, "The window", session 9). `kaibo live` gets the same setting, so
+/// the window's ratio to it compares like with like.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 fn no_huge_pages() {

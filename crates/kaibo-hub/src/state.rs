@@ -109,9 +109,9 @@ impl Shared {
         }
     }
 
-    /// Runs `f` on the store. Store calls are short (tens to hundreds of microseconds, no fsync:
-    /// checkpoints run on their own thread), so they run inline on the worker under the lock:
-    /// the hub bench's p99 went from 34 ms (through `spawn_blocking`) to 12 ms this way.
+    /// Runs `f` on the store. Store calls are short (no fsync: checkpoints run on their own
+    /// thread), so they run inline on the worker under the lock: `cargo xtask bench hub`'s p99
+    /// is far lower this way than through `spawn_blocking` (docs/benchmarks.md, the hub).
     pub async fn db<T, F>(self: &Arc<Self>, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,

@@ -178,7 +178,7 @@ fn main() {
             .env("XDG_STATE_HOME", config.path())
             .env("LANG", "en_US.UTF-8")
             // For trying settings on the window alone: KAIBO_PREVIEW=opengl, glibc's
-            // MALLOC_*, Mesa's LP_* and GALLIUM_* (e.g. docs/benchmarks.md, session 7).
+            // MALLOC_*, Mesa's LP_* and GALLIUM_* (docs/benchmarks.md lists the ones tried).
             .envs(std::env::vars().filter(|(k, _)| {
                 k == "KAIBO_PREVIEW"
                     || k.starts_with("MALLOC_")
