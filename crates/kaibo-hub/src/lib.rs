@@ -5,7 +5,9 @@
 //! Embedded in the app ([`Hub::start`] on the app's tokio runtime, or [`Hub::start_background`]
 //! with a runtime of its own) or standalone (`kaibo hub`). What is on stream comes out as
 //! [`kaibo_model::OverlayState`] through [`Hub::overlay`] and [`Hub::subscribe_overlay`]; its text
-//! is masked and plain.
+//! is masked and plain. The host's actions live in one place, [`HostDesk`]: the host API's
+//! routes call it, and an app that runs the hub in its own process calls it directly
+//! ([`Hub::desk`]), with no HTTP request and no token.
 
 mod api;
 mod desk;
