@@ -117,7 +117,7 @@ fn default_record_dir() -> PathBuf {
 
 fn request_from(args: &CheckArgs) -> Result<CheckRequest> {
     let lang = language(args.lang.as_deref())?;
-    let profile = crate::cli::platform_profile(&args.profile)?;
+    let profile = crate::shared_args::platform_profile(&args.profile)?;
     let (mut destination, mut whip) = (None, None);
     if let Some(url) = &args.to {
         match OutputSpec::parse_destination(url, args.whip_token.as_deref())? {
@@ -159,7 +159,7 @@ fn request_from(args: &CheckArgs) -> Result<CheckRequest> {
         whip,
         profile: profile.clone(),
         download_url: args.download_url.clone(),
-        hub: crate::cli::hub_link(args.hub.as_deref(), args.hub_token.as_deref())?,
+        hub: crate::shared_args::hub_link(args.hub.as_deref(), args.hub_token.as_deref())?,
         scene: scene_from(args)?,
         video,
         audio_kbps: profile.audio_kbps,

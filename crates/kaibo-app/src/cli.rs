@@ -1,5 +1,6 @@
 //! The command line: argument definitions and the `live` and `devices` commands.
 
+use crate::shared_args::{hub_link, platform_profile};
 use crate::{logging, progress};
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
@@ -437,18 +438,6 @@ pub fn profiles(args: ProfilesArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The built-in platform profile `id`, or what the known ones are.
-pub(crate) fn platform_profile(id: &str) -> anyhow::Result<kaibo_model::PlatformProfile> {
-    let profiles = platform_profiles()
-        .map_err(|e| anyhow!("the built-in platform profiles are broken: {e}"))?;
-    profiles.get(id).cloned().ok_or_else(|| {
-        anyhow!(
-            "unknown profile \"{id}\"; known: {}",
-            profiles.ids().join(", ")
-        )
-    })
-}
-
 /// `kaibo probe`.
 pub fn probe(args: ProbeArgs) -> ExitCode {
     let prepared =
@@ -490,29 +479,6 @@ pub fn probe(args: ProbeArgs) -> ExitCode {
             eprintln!("kaibo: {e}");
             ExitCode::from(EXIT_FAILED)
         }
-    }
-}
-
-/// The hub of `--hub URL` with its host token from `--hub-token` or KAIBO_HUB_TOKEN.
-pub(crate) fn hub_link(
-    url: Option<&str>,
-    token: Option<&str>,
-) -> anyhow::Result<Option<kaibo_runtime::HubLink>> {
-    let from_env = std::env::var("KAIBO_HUB_TOKEN").ok();
-    let chosen = token
-        .or(from_env.as_deref())
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    match (url, chosen) {
-        (Some(url), Some(token)) => Ok(Some(kaibo_runtime::HubLink::new(
-            url,
-            kaibo_model::Secret::new(token),
-        )?)),
-        (Some(_), None) => Err(anyhow!(
-            "--hub needs the hub's host token: --hub-token TOKEN or KAIBO_HUB_TOKEN (`kaibo hub` prints it when it starts)"
-        )),
-        (None, _) if token.is_some() => Err(anyhow!("--hub-token goes with --hub URL")),
-        (None, _) => Ok(None),
     }
 }
 

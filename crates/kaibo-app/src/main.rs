@@ -7,6 +7,7 @@ mod hub_cmd;
 mod logging;
 mod memory;
 mod progress;
+mod shared_args;
 
 use clap::Parser;
 use std::process::ExitCode;
