@@ -39,6 +39,21 @@ pub mod ids {
     pub const DESTINATION: &str = "destination";
     pub const BANDWIDTH_HOGS: &str = "bandwidth_hogs";
     pub const COMPLIANCE: &str = "compliance";
+
+    /// Every item, in the order a report lists them.
+    pub const IN_ORDER: &[&str] = &[
+        DESTINATION,
+        NETWORK_UPLINK,
+        NETWORK_DOWNLINK,
+        NETWORK_RTT,
+        BANDWIDTH_HOGS,
+        DEVICES,
+        LIGHTING,
+        AUDIO,
+        HEADROOM,
+        DISK,
+        COMPLIANCE,
+    ];
 }
 
 /// One checked thing.

@@ -268,25 +268,14 @@ mod tests {
     use super::*;
     use kaibo_model::Language;
 
-    const ALL: &[&str] = &[
-        ids::DESTINATION,
-        ids::NETWORK_UPLINK,
-        ids::NETWORK_DOWNLINK,
-        ids::NETWORK_RTT,
-        ids::BANDWIDTH_HOGS,
-        ids::DEVICES,
-        ids::LIGHTING,
-        ids::AUDIO,
-        ids::HEADROOM,
-        ids::DISK,
-        ids::COMPLIANCE,
-    ];
-
     #[test]
     fn every_item_has_a_distinct_name_in_both_languages() {
         for lang in [Language::En, Language::Zh] {
-            let names: Vec<String> = ALL.iter().map(|id| item_name(Tr(lang), id)).collect();
-            for (id, name) in ALL.iter().zip(&names) {
+            let names: Vec<String> = ids::IN_ORDER
+                .iter()
+                .map(|id| item_name(Tr(lang), id))
+                .collect();
+            for (id, name) in ids::IN_ORDER.iter().zip(&names) {
                 assert_ne!(name, id, "{id} has no {lang:?} name");
             }
             let mut unique = names.clone();

@@ -67,21 +67,6 @@ pub struct CheckRequest {
     pub word_list_dirs: Vec<PathBuf>,
 }
 
-/// Items in the order a report lists them.
-const ORDER: &[&str] = &[
-    ids::DESTINATION,
-    ids::NETWORK_UPLINK,
-    ids::NETWORK_DOWNLINK,
-    ids::NETWORK_RTT,
-    ids::BANDWIDTH_HOGS,
-    ids::DEVICES,
-    ids::LIGHTING,
-    ids::AUDIO,
-    ids::HEADROOM,
-    ids::DISK,
-    ids::COMPLIANCE,
-];
-
 /// A frame or sound measured from a source, or why the source did not open.
 enum Opened {
     Frame(kaibo_media::GrabbedFrame),
@@ -141,10 +126,10 @@ pub fn run_check(req: &CheckRequest, on_item: impl Fn(&CheckItem) + Sync) -> Che
     emit(headroom_item(req));
     let mut all = items.into_inner().unwrap_or_default();
     all.sort_by_key(|i| {
-        ORDER
+        ids::IN_ORDER
             .iter()
             .position(|id| *id == i.id)
-            .unwrap_or(ORDER.len())
+            .unwrap_or(ids::IN_ORDER.len())
     });
     CheckReport::new(all)
 }
