@@ -297,7 +297,7 @@ fn the_microphone_is_heard_while_the_host_speaks() {
         .arg(&wav)
         .spawn()
         .expect("paplay runs");
-    let mut c = pulse.command(env!("CARGO_BIN_EXE_kaibo"));
+    let mut c = pulse.command(common::kaibo_bin_str());
     c.args([
         "check", "--json", "--lang", "zh", "--listen", "3", "--scenes",
     ])

@@ -1,15 +1,51 @@
 //! Shared helpers for the end-to-end tests: run the real `kaibo` binary and read what it said.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// The `kaibo` binary under test: `KAIBO_BIN` when set, else the one cargo built beside this
+/// test (`target/debug/deps/<test>` → `target/debug/kaibo`). Cargo hands `CARGO_BIN_EXE_kaibo`
+/// only to kaibo-app's own tests, and these live in a crate of their own. `cargo test
+/// --workspace` builds the binary first (kaibo-app keeps an integration test for that);
+/// `cargo test -p kaibo-tests` alone runs whichever `kaibo` was built last.
+pub fn kaibo_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let bin = match std::env::var_os("KAIBO_BIN") {
+            Some(bin) => PathBuf::from(bin),
+            None => {
+                let test = std::env::current_exe().expect("the test binary's own path");
+                let profile = test
+                    .parent()
+                    .and_then(Path::parent)
+                    .expect("test binaries run from target/<profile>/deps");
+                profile.join(format!("kaibo{}", std::env::consts::EXE_SUFFIX))
+            }
+        };
+        assert!(
+            bin.is_file(),
+            "no kaibo binary at {}; build it first: cargo build -p kaibo-app",
+            bin.display()
+        );
+        bin
+    })
+}
 
 /// The built `kaibo` binary.
 pub fn kaibo() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kaibo"));
+    let mut c = Command::new(kaibo_bin());
     c.env("RUST_BACKTRACE", "0").stdin(Stdio::null());
     c
+}
+
+/// [`kaibo_bin`] as text, for helpers that take a program name.
+pub fn kaibo_bin_str() -> &'static str {
+    kaibo_bin()
+        .to_str()
+        .expect("the kaibo binary's path is UTF-8")
 }
 
 /// What one run of `kaibo` produced.
@@ -96,10 +132,10 @@ impl HubProcess {
         let mut command = match netns {
             Some(ns) => {
                 let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns, env!("CARGO_BIN_EXE_kaibo")]);
+                c.args(["netns", "exec", ns]).arg(kaibo_bin());
                 c
             }
-            None => Command::new(env!("CARGO_BIN_EXE_kaibo")),
+            None => Command::new(kaibo_bin()),
         };
         let mut child = command
             .args(["hub", "--listen", &format!("{ip}:0"), "--db"])

@@ -2,6 +2,8 @@
 //! English. It must open a window titled "Kaibo", draw the panels and the live preview, and
 //! find a font for Chinese.
 
+mod common;
+
 use kaibo_testkit::{TempDir, Xvfb, require_tool, terminate_child, wait_until};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -36,7 +38,7 @@ fn start_window(x: &Xvfb, lang: &str) -> Running {
     std::fs::create_dir_all(config.path().join("kaibo")).expect("make the config folder");
     std::fs::write(config.path().join("kaibo/scenes.toml"), SCENES).expect("write scenes.toml");
     let stderr = config.path().join("stderr.txt");
-    let child = Command::new(env!("CARGO_BIN_EXE_kaibo"))
+    let child = Command::new(common::kaibo_bin())
         .env("DISPLAY", x.display())
         .env_remove("WAYLAND_DISPLAY")
         .env("XDG_CONFIG_HOME", config.path())

@@ -28,7 +28,7 @@ fn record_mic(pulse: &Pulse, dir: &TempDir, name: &str) -> std::path::PathBuf {
     let record = dir.path().join(name);
     let source = format!("mic:{}.monitor", Pulse::SINK);
     let out = pulse
-        .command(env!("CARGO_BIN_EXE_kaibo"))
+        .command(common::kaibo_bin_str())
         .args([
             "live",
             "--source",
