@@ -4,9 +4,11 @@
 //! crate of ours (which lets the crates above name it without this test seeing them do so).
 
 mod graph;
+mod modules;
 mod reexports;
 
 use graph::{graph, workspace_deps, workspace_root};
+use modules::import_circles;
 use reexports::{whole_crate_reexport, whole_crate_reexports};
 use std::collections::BTreeSet;
 
@@ -174,6 +176,54 @@ fn no_crate_reexports_a_whole_crate_of_ours() {
         "a crate of ours is re-exported whole, so crates above can name it unseen by the \
          layering checks; re-export the items they need instead:\n{}",
         found.join("\n")
+    );
+}
+
+#[test]
+fn no_crate_has_an_import_circle_between_its_modules() {
+    let mut found = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(workspace_root().join("crates"))
+        .expect("the crates folder")
+        .flatten()
+        .map(|e| e.path().join("src"))
+        .filter(|src| src.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 10, "every crate's sources: {dirs:?}");
+    for src in dirs {
+        for circle in import_circles(&src) {
+            found.push(format!("{}: {}", src.display(), circle.join(" → ")));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "modules that import each other, directly or round others (move what both need into \
+         a module of its own):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_circle_finder_sees_a_circle_and_lets_a_parent_and_child_be() {
+    let dir = std::env::temp_dir().join(format!("kaibo-circles-{}", std::process::id()));
+    let write = |rel: &str, text: &str| {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("a folder");
+        std::fs::write(path, text).expect("written");
+    };
+    write("lib.rs", "mod a;\nmod b;\nmod c;\npub use a::A;\n");
+    write("a.rs", "use crate::b::B;\npub struct A;\n");
+    write("b.rs", "pub struct B(crate::c::C);\n");
+    write("c/mod.rs", "mod inner;\nuse super::a::A;\npub struct C;\n");
+    write(
+        "c/inner.rs",
+        "use super::C;\n// crate::a::A only in a comment\n",
+    );
+    let circles = import_circles(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        circles,
+        vec![vec!["a".to_owned(), "b".into(), "c".into(), "a".into()]]
     );
 }
 
