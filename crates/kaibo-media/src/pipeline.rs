@@ -362,8 +362,8 @@ fn preview_branch(
     let mut elements = vec![queue, rate];
     let convert = crate::sources::convert_scale("preview-convert")?;
     // The preview is looked at, not encoded: no chroma filtering and no dither make the scale
-    // and convert about a third cheaper (2.2 → 1.4 ms a picture at 744×418 from 720p, measured
-    // with gst-launch), and thin slide text stays as sharp, being luma.
+    // and convert clearly cheaper (timed in `docs/benchmarks.md`, "The window"), and thin
+    // slide text stays as sharp, being luma.
     for element in &convert {
         if element.find_property("chroma-mode").is_some() {
             element.set_property_from_str("chroma-mode", "none");
