@@ -88,9 +88,9 @@ pub fn make_video_encoder(
     })
 }
 
-/// Up to 720p30, one x264 thread keeps up with veryfast and costs about 10 % less CPU than
-/// x264's default (1.5 threads per core, sliced): less synchronisation, no idle spinning.
-/// Larger or faster pictures get x264's automatic threading.
+/// Up to 720p30, one x264 thread keeps up with veryfast and costs less CPU than x264's default
+/// (1.5 threads per core, sliced): less synchronisation, no idle spinning (`docs/benchmarks.md`,
+/// "Engine"). Larger or faster pictures get x264's automatic threading.
 fn x264_threads(video: &VideoSettings) -> u32 {
     const ONE_THREAD_PIXELS_PER_S: u64 = 1280 * 720 * 30;
     let load = u64::from(video.width) * u64::from(video.height) * u64::from(video.fps);
@@ -114,12 +114,10 @@ pub fn profile_for(factory: &str) -> &'static str {
 /// `voaacenc` emits each frame as soon as its 1,024 samples are in; FFmpeg's (`avenc_aac`)
 /// holds every frame until the next one has arrived (its psychoacoustic look-ahead). The RTMP
 /// muxer interleaves by time and so holds each picture until the audio of that time is
-/// encoded: with `avenc_aac` a picture waited about 21 ms longer (bench latency, RTMP median:
-/// 63 ms against 41 ms). The price is lip sync: `voaacenc`'s decoded sound lags its timestamps by
-/// 1,600 samples (33 ms) against FFmpeg's 1,024 (21 ms), inside ATSC IS-191's 45 ms for
-/// sound behind picture. Its waveform fidelity at 128 kbit/s is not worse (SNR 28 dB against
-/// 19 dB on speech over music). Both figures are one-off measurements recorded in
-/// `docs/benchmarks.md`, not a bench.
+/// encoded: with `avenc_aac` every picture waits about one AAC frame longer. The price is lip
+/// sync: `voaacenc`'s decoded sound lags its timestamps more than FFmpeg's, still inside ATSC
+/// IS-191's limit for sound behind picture; its waveform fidelity is not worse. The latency,
+/// lip-sync and fidelity measurements are in `docs/benchmarks.md`, "Latency".
 pub const AAC_ENCODERS: [&str; 3] = ["voaacenc", "avenc_aac", "fdkaacenc"];
 
 /// Builds the AAC-LC encoder at `bitrate_kbps`.

@@ -1,30 +1,36 @@
 //! Runs one live session: Idle → Starting → Live ⇄ Reconnecting → Stopping → Stopped (or Failed).
 //!
 //! The engine is driven from one thread: `start`, then `poll` in a loop (bus messages and
-//! destination links, at most `timeout` each), `snapshot` about once a second, and `stop`.
+//! outputs, at most `timeout` each), `snapshot` about once a second, and `stop`.
 //! Stopping sends EOS first and waits for it to reach every output, so recordings are
 //! finalised and servers see the stream end.
+//!
+//! The outputs sit in one list of slots (`outputs`); the session's state changes in one
+//! function (`state`), after each turn of `poll`; the bus is read in `bus`, outputs join and
+//! leave a running session in `hot`, figures are in `stats` and the end in `stop`.
 
 use crate::abr::{Abr, LinkSignal};
 use crate::encoder::set_bitrate;
-use crate::error::{FailureKind, MediaError, classify};
-use crate::pipeline::{Built, Output, build};
-use crate::rtmp_link::{LinkEvent, LinkState};
+use crate::error::MediaError;
+use crate::output::Timeline;
+use crate::pipeline::{Built, build};
 use gst::prelude::*;
 use kaibo_model::scene::{MAX_GAIN_DB, MIN_GAIN_DB};
 use kaibo_model::secret::scrub_all;
-use kaibo_model::{
-    AudioLevel, Monitor, OutputKind, OutputState, OutputStats, Secret, SessionPlan, SessionState,
-    StatsSnapshot, Summary, Transition,
-};
+use kaibo_model::{Monitor, Secret, SessionPlan, SessionState, Transition};
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+mod bus;
 mod hot;
+mod outputs;
+mod state;
 mod stats;
 mod stop;
+
+use outputs::Slot;
+use state::Step;
 
 /// The lowest video bitrate adaptive bitrate goes to.
 const ABR_FLOOR_KBPS: u32 = 300;
@@ -39,7 +45,8 @@ pub fn init() -> Result<(), MediaError> {
         .map_err(MediaError::Init)
 }
 
-/// Something the caller should react to.
+/// Something the caller should react to. Outputs report `OutputFailed` and `Reconnecting`
+/// themselves; the engine turns the last output's failure into `Failed`.
 #[derive(Debug)]
 pub enum EngineEvent {
     /// The session cannot go on (every output failed, or the pipeline did); call `stop`.
@@ -81,20 +88,14 @@ pub struct Engine {
     fps: u32,
     /// The program's size (the preview is scaled from it).
     canvas: (u32, u32),
-    failed: Vec<bool>,
-    /// When each output was removed from the running session (see `hot`).
-    removed: Vec<Option<Instant>>,
-    /// When each output started and has yet to be checked for having started publishing:
-    /// set by `start` and by `add_output`, taken by `fail_start_timeout`.
-    unchecked_since: Vec<Option<Instant>>,
+    /// Every output the session had, by index: removed and failed ones keep their slot.
+    slots: Vec<Slot>,
     /// A preview session runs on when its outputs fail or are removed.
     preview: bool,
     failures: Vec<MediaError>,
     secrets: Vec<Secret>,
     last_sample: (Instant, u64, u64),
     rates: (f64, f64),
-    /// Bytes each output had sent at the last sample, and its rate since the one before.
-    output_sample: Vec<(u64, f64)>,
     abr: Abr,
     abr_sampled: Instant,
 }
@@ -112,23 +113,23 @@ impl Engine {
     ) -> Result<Self, MediaError> {
         init()?;
         plan.validate().map_err(MediaError::Invalid)?;
-        let built = build(plan, monitor)?;
-        let n = built.outputs.len();
+        let mut built = build(plan, monitor)?;
+        let slots = std::mem::take(&mut built.outputs)
+            .into_iter()
+            .map(Slot::new)
+            .collect();
         Ok(Self {
             built,
             state: SessionState::Idle,
             started_at: None,
             fps: plan.video.fps.max(1),
             canvas: (plan.video.width, plan.video.height),
-            failed: vec![false; n],
-            removed: vec![None; n],
-            unchecked_since: vec![None; n],
+            slots,
             preview: plan.preview.is_some(),
             failures: Vec::new(),
             secrets: plan.secrets().into_iter().cloned().collect(),
             last_sample: (Instant::now(), 0, 0),
             rates: (0.0, 0.0),
-            output_sample: vec![(0, 0.0); n],
             abr: if plan.adaptive {
                 Abr::new(
                     plan.video.bitrate_kbps,
@@ -212,10 +213,12 @@ impl Engine {
 
     /// Starts capture, encoding and every output.
     pub fn start(&mut self) -> Result<(), MediaError> {
-        self.state = SessionState::Starting;
+        self.advance(Step::Start);
         let now = Instant::now();
         self.started_at = Some(now);
-        self.unchecked_since.fill(Some(now));
+        for slot in &mut self.slots {
+            slot.unchecked_since = Some(now);
+        }
         self.last_sample = (now, 0, 0);
         for clip in &self.built.clips {
             clip.set_state(gst::State::Playing).map_err(|_| {
@@ -236,27 +239,29 @@ impl Engine {
                 .unwrap_or_else(|| {
                     MediaError::State("GStreamer refused to start the pipeline".into())
                 });
-            self.state = SessionState::Failed;
+            self.advance(Step::StartFailed);
             return Err(reason);
         }
-        let clock = pipeline.clock().unwrap_or_else(gst::SystemClock::obtain);
-        let base_time = pipeline.base_time().unwrap_or(gst::ClockTime::ZERO);
-        for output in &mut self.built.outputs {
-            match output {
-                Output::Rtmp(link) => link.start(clock.clone(), base_time)?,
-                Output::Whip(link) => link.start(clock.clone(), base_time)?,
-                Output::Record(_) => {}
-            }
+        let timeline = Timeline::of(&pipeline);
+        for slot in &mut self.slots {
+            slot.output.start(&timeline)?;
         }
         Ok(())
     }
 
-    /// Handles links and bus messages for at most `timeout`; returns the first that matters.
+    /// Handles outputs and bus messages for at most `timeout`; returns the first that
+    /// matters. The session's state follows (`state`).
     pub fn poll(&mut self, timeout: Duration) -> Option<EngineEvent> {
+        let event = self.next_event(timeout);
+        self.advance(Step::Turn(event.as_slice()));
+        event
+    }
+
+    fn next_event(&mut self, timeout: Duration) -> Option<EngineEvent> {
         self.loop_clips();
         self.finish_removals();
         self.adapt_bitrate();
-        if let Some(event) = self.service_links() {
+        if let Some(event) = self.service_outputs() {
             return Some(event);
         }
         let bus = self.built.pipeline.bus()?;
@@ -273,7 +278,8 @@ impl Engine {
         }
     }
 
-    /// Samples the live links about twice a second and retunes the encoder when asked.
+    /// Samples the live links (those that report a backlog: RTMP) about four times a second
+    /// and retunes the encoder when asked.
     fn adapt_bitrate(&mut self) {
         let now = Instant::now();
         if now.duration_since(self.abr_sampled) < ABR_INTERVAL {
@@ -281,16 +287,9 @@ impl Engine {
         }
         self.abr_sampled = now;
         let signals: Vec<LinkSignal> = self
-            .built
-            .outputs
+            .slots
             .iter_mut()
-            .filter_map(|o| {
-                if let Output::Rtmp(l) = o {
-                    l.signal(now)
-                } else {
-                    None
-                }
-            })
+            .filter_map(|slot| slot.output.congestion(now))
             .collect();
         let abr = &mut self.abr;
         if let Some(kbps) = abr.update(now, &signals) {
@@ -302,197 +301,6 @@ impl Engine {
                 set_bitrate(venc, factory, kbps);
             }
         }
-    }
-
-    fn service_links(&mut self) -> Option<EngineEvent> {
-        let secrets = self.secrets.clone();
-        let scrub = move |t: &str| scrub_all(t, &secrets);
-        for i in 0..self.built.outputs.len() {
-            let event = match &mut self.built.outputs[i] {
-                Output::Rtmp(link) => link.service(&scrub),
-                Output::Whip(link) => link.service(&scrub),
-                Output::Record(_) => None,
-            };
-            let Some(event) = event else {
-                continue;
-            };
-            match event {
-                LinkEvent::Failed(error) => return Some(self.output_failed(i, error)),
-                LinkEvent::Reconnecting {
-                    attempt,
-                    in_s,
-                    reason,
-                } => {
-                    return Some(EngineEvent::Reconnecting {
-                        target: self.built.outputs[i].label().target.clone(),
-                        attempt,
-                        in_s,
-                        reason,
-                    });
-                }
-                LinkEvent::Finished => {}
-            }
-        }
-        None
-    }
-
-    /// Records an output's failure; the session fails only when no output is left.
-    fn output_failed(&mut self, i: usize, error: MediaError) -> EngineEvent {
-        if self.is_removed(i) {
-            // Its end was asked for: what goes wrong while it is torn down does not matter.
-            log::info!("a removed output ended with: {error}");
-            return EngineEvent::Woken;
-        }
-        self.failed[i] = true;
-        let target = self.built.outputs[i].label().target.clone();
-        let left = (0..self.failed.len()).any(|j| !self.failed[j] && !self.is_removed(j));
-        if !left && !self.preview {
-            self.state = SessionState::Failed;
-            self.dump_graph("error");
-            return EngineEvent::Failed(error);
-        }
-        self.failures.push(MediaError::Stream {
-            kind: error.kind(),
-            element: String::new(),
-            message: error.to_string(),
-            detail: String::new(),
-        });
-        EngineEvent::OutputFailed { target, error }
-    }
-
-    fn handle(&mut self, msg: &gst::Message) -> Option<EngineEvent> {
-        use gst::MessageView;
-        match msg.view() {
-            MessageView::Error(err) => {
-                let element = msg
-                    .src()
-                    .map(|s| s.path_string().to_string())
-                    .unwrap_or_default();
-                let text = err.error().to_string();
-                let output = self.output_of(&element);
-                let label = output.map(|i| self.built.outputs[i].label().clone());
-                let (kind, message) = classify(&element, &text, label.as_ref(), false);
-                let error = MediaError::Stream {
-                    kind,
-                    element,
-                    message: self.scrub(&message),
-                    detail: self.scrub(&format!("{text} ({})", err.debug().unwrap_or_default())),
-                };
-                match output {
-                    Some(i) => Some(self.output_failed(i, error)),
-                    None => {
-                        self.state = SessionState::Failed;
-                        self.dump_graph("error");
-                        Some(EngineEvent::Failed(error))
-                    }
-                }
-            }
-            MessageView::Warning(w) => {
-                let from = msg
-                    .src()
-                    .map(|s| s.path_string().to_string())
-                    .unwrap_or_default();
-                log::warn!("{}", self.scrub(&format!("{from}: {}", w.error())));
-                None
-            }
-            MessageView::Eos(_) => Some(EngineEvent::Finished),
-            MessageView::Application(_) => Some(EngineEvent::Woken),
-            MessageView::Element(e) => {
-                self.meter(msg, e.structure()?);
-                None
-            }
-            MessageView::Latency(_) => {
-                let _ = self.built.pipeline.recalculate_latency();
-                None
-            }
-            MessageView::StateChanged(s) if msg.src() == Some(self.built.pipeline.upcast_ref()) => {
-                if s.current() == gst::State::Playing {
-                    self.dump_graph("playing");
-                }
-                None
-            }
-            _ => None,
-        }
-    }
-
-    /// Passes a `level` reading on to the monitor.
-    fn meter(&self, msg: &gst::Message, s: &gst::StructureRef) {
-        let (Some(monitor), Some(src)) = (&self.built.monitor, msg.src()) else {
-            return;
-        };
-        let Some(source) = self.built.meters.get(src.name().as_str()) else {
-            return;
-        };
-        let loudest = |field: &str| -> f64 {
-            s.get::<gst::glib::ValueArray>(field)
-                .ok()
-                .and_then(|values| {
-                    values
-                        .iter()
-                        .filter_map(|v| v.get::<f64>().ok())
-                        .reduce(f64::max)
-                })
-                .unwrap_or(f64::NEG_INFINITY)
-                .max(-100.0)
-        };
-        monitor.put_level(AudioLevel {
-            source: source.clone(),
-            rms_db: loudest("rms"),
-            peak_db: loudest("peak"),
-        });
-    }
-
-    /// Which output an element belongs to, from its name `outN-…`.
-    fn output_of(&self, element_path: &str) -> Option<usize> {
-        let name = element_path.rsplit(':').next()?;
-        let rest = name.strip_prefix("out")?;
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits
-            .parse()
-            .ok()
-            .filter(|i| *i < self.built.outputs.len())
-    }
-
-    /// Fails the outputs that have not started publishing `waited` after each of them
-    /// started: with the session, or later when added to it. Each output is checked once;
-    /// call this on every turn of the session loop.
-    pub fn fail_start_timeout(&mut self, waited: Duration) -> Vec<EngineEvent> {
-        let states = self.output_states();
-        let mut pending = Vec::new();
-        for (i, since) in self.unchecked_since.iter_mut().enumerate() {
-            if since.is_some_and(|t| t.elapsed() >= waited) {
-                *since = None;
-                if states[i] == OutputState::Connecting {
-                    pending.push(i);
-                }
-            }
-        }
-        let mut events = Vec::new();
-        for i in pending {
-            let target = self.built.outputs[i].label().target.clone();
-            let secs = waited.as_secs();
-            let message = match &mut self.built.outputs[i] {
-                Output::Record(_) => format!(
-                    "the recording {target} wrote nothing within {secs} s. Check that the recording folder is writable and the disk has room, then record again"
-                ),
-                Output::Rtmp(link) => {
-                    link.abandon();
-                    not_accepted(&target, secs)
-                }
-                Output::Whip(link) => {
-                    link.abandon();
-                    not_accepted(&target, secs)
-                }
-            };
-            let error = MediaError::Stream {
-                kind: FailureKind::Timeout,
-                element: String::new(),
-                message,
-                detail: String::new(),
-            };
-            events.push(self.output_failed(i, error));
-        }
-        events
     }
 
     fn loop_clips(&self) {
@@ -546,11 +354,4 @@ impl Drop for Engine {
             let _ = clip.set_state(gst::State::Null);
         }
     }
-}
-
-/// Why a stream that never started publishing failed.
-fn not_accepted(target: &str, secs: u64) -> String {
-    format!(
-        "could not start publishing to {target} within {secs} s: the server did not accept the stream. Check the push URL, your network and firewall"
-    )
 }

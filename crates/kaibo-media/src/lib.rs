@@ -1,5 +1,14 @@
-//! The GStreamer broadcast engine: sources → compositor → one H.264/AAC encode → a tee per
-//! stream → isolated outputs (RTMP, crash-safe recording), with a state machine and stats.
+//! The GStreamer broadcast engine of a live session ([`Engine`]): every scene's sources in one
+//! compositor (a scene switch or fade rebuilds nothing), images, text and the host's
+//! interaction panels drawn over the canvas, one H.264/AAC encode (and one Opus encode when a
+//! WHIP destination needs it), a tee per stream, and isolated outputs: RTMP and WHIP links in
+//! pipelines of their own that reconnect with backoff (RTMP links feed adaptive bitrate), and
+//! crash-safe recordings. A state machine, stats, and outputs added to or removed from a
+//! running session. A preview-only session encodes nothing and feeds the window's `Monitor`.
+//!
+//! Beside the engine: the checklist's measurements ([`encode_speed`], [`grab_frame`],
+//! [`open_media`], [`record_sound`], [`check_whip`]), the RTMP uplink probe
+//! ([`probe_uplink`]), and the kernel's TCP figures for a connection ([`tcp_stats`]).
 
 mod abr;
 mod check;
@@ -7,11 +16,11 @@ mod debug_clock;
 mod encoder;
 mod engine;
 mod error;
+mod output;
 mod panels;
 mod pipeline;
 mod probe;
 mod program;
-mod rtmp_link;
 mod sources;
 mod tcp_queue;
 mod whip;

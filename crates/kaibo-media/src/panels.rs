@@ -10,7 +10,8 @@
 //! to the canvas's Y, U and V with alpha, premultiplied. The streaming thread only mixes
 //! patches into each picture in place — a multiply-add per pixel of a card. (GStreamer's own
 //! `overlaycomposition` did the same job through its generic line blender, converting every
-//! card pixel from RGB on every frame: measured at 1.25× the session's CPU with three cards.)
+//! card pixel from RGB on every frame: a cost of its own on every frame a card is on stream,
+//! which the patches avoid; measured in `docs/benchmarks.md`, "Interaction panels".)
 //! Without panels pictures pass untouched. Fades are rendered frame by frame; a countdown
 //! re-renders when its displayed second changes.
 

@@ -13,19 +13,19 @@
 //! vtee/otee → queue → appsink ⇢ link pipeline (RTP → webrtcbin)      one per WHIP destination
 //! vtee/atee → queue → matroskamux → filesink              one per recording
 //! ```
-//! Every element is named `<part>-<factory>`; output elements start with `outN-`.
+//! Every element is named `<part>-<factory>`; output elements start with `outN-` (built by
+//! `crate::output`).
 
 use crate::encoder::{encoder_factory, make_audio_encoder, make_video_encoder, profile_for};
-use crate::error::{MediaError, OutputLabel};
+use crate::error::MediaError;
+use crate::output::Output;
 use crate::panels::PanelLayer;
 use crate::program::{Switcher, build_program};
-use crate::rtmp_link::RtmpLink;
 use crate::sources::{AAC_FRAME_SAMPLES, audio_caps, capsfilter, i420_caps, make};
-use crate::whip::WhipLink;
 use gst::prelude::*;
 use kaibo_model::{Monitor, OutputSpec, PixelLayout, Pixels, PreviewFormat, SessionPlan};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -39,35 +39,11 @@ pub(crate) struct Counters {
     pub last_input_pts_ns: AtomicU64,
 }
 
-/// A local recording's handles.
-pub(crate) struct Recording {
-    pub label: OutputLabel,
-    pub queues: Vec<gst::Element>,
-    pub bytes: Arc<AtomicU64>,
-    pub eos: Arc<AtomicBool>,
-}
-
-/// One output of the session.
-pub(crate) enum Output {
-    Record(Recording),
-    Rtmp(Box<RtmpLink>),
-    Whip(Box<WhipLink>),
-}
-
-impl Output {
-    pub fn label(&self) -> &OutputLabel {
-        match self {
-            Output::Record(r) => &r.label,
-            Output::Rtmp(l) => &l.label,
-            Output::Whip(l) => &l.label,
-        }
-    }
-}
-
 /// A built, not yet started, pipeline.
 pub(crate) struct Built {
     pub pipeline: gst::Pipeline,
-    pub outputs: Vec<Output>,
+    /// The outputs, by index (their elements are named `outN-…`).
+    pub outputs: Vec<Box<dyn Output>>,
     pub counters: Arc<Counters>,
     /// Clip pipelines feeding media sources; looped by the engine.
     pub clips: Vec<gst::Pipeline>,
@@ -234,7 +210,7 @@ pub(crate) fn build(
             .iter()
             .enumerate()
             .map(|(i, spec)| {
-                add_output(
+                crate::output::build(
                     &pipeline,
                     i,
                     spec,
@@ -386,8 +362,8 @@ fn preview_branch(
     let mut elements = vec![queue, rate];
     let convert = crate::sources::convert_scale("preview-convert")?;
     // The preview is looked at, not encoded: no chroma filtering and no dither make the scale
-    // and convert about a third cheaper (2.2 → 1.4 ms a picture at 744×418 from 720p, measured
-    // with gst-launch), and thin slide text stays as sharp, being luma.
+    // and convert clearly cheaper (timed in `docs/benchmarks.md`, "The window"), and thin
+    // slide text stays as sharp, being luma.
     for element in &convert {
         if element.find_property("chroma-mode").is_some() {
             element.set_property_from_str("chroma-mode", "none");
@@ -462,99 +438,4 @@ fn opus_branch(
     pipeline.add(rawtee)?;
     rawtee.link(&elements[0])?;
     Ok(())
-}
-
-/// Builds output `index`. With `link_now` its queues join the tees at once; without, the
-/// caller links them (a running session first starts the new elements, then links them).
-pub(crate) fn add_output(
-    pipeline: &gst::Pipeline,
-    index: usize,
-    spec: &OutputSpec,
-    (vtee, atee): (&gst::Element, &gst::Element),
-    link_now: bool,
-    otee: Option<gst::Element>,
-) -> Result<Output, MediaError> {
-    let path = match spec {
-        OutputSpec::Rtmp(dest) => {
-            let tees = link_now.then_some((vtee, atee));
-            return Ok(Output::Rtmp(Box::new(RtmpLink::attach(
-                pipeline, index, dest, tees,
-            )?)));
-        }
-        OutputSpec::Whip(endpoint) => {
-            if !link_now {
-                return Err(MediaError::State(
-                    "a WHIP destination cannot join a running session yet; start the session with it".into(),
-                ));
-            }
-            let otee = otee.ok_or_else(|| MediaError::Build("no Opus encode for WHIP".into()))?;
-            return Ok(Output::Whip(Box::new(WhipLink::attach(
-                pipeline, index, endpoint, vtee, &otee,
-            )?)));
-        }
-        OutputSpec::Record(path) => path,
-    };
-    let p = format!("out{index}");
-    let mux = make("matroskamux", &format!("{p}-matroskamux"))?;
-    let sink = make("filesink", &format!("{p}-filesink"))?;
-    sink.set_property("location", path.to_string_lossy().to_string());
-    sink.set_property("sync", false);
-    sink.set_property("async", false);
-    let queue = |what: &str| -> Result<gst::Element, MediaError> {
-        let q = make("queue", &format!("{p}-{what}-queue"))?;
-        q.set_property("max-size-buffers", 0u32);
-        q.set_property("max-size-bytes", 0u32);
-        // A slow disk gets 10 s of slack; a recording never drops data.
-        q.set_property("max-size-time", 10_000_000_000u64);
-        Ok(q)
-    };
-    let vq = queue("video")?;
-    let aq = queue("audio")?;
-    pipeline.add_many([&vq, &aq, &mux, &sink])?;
-    if link_now {
-        vtee.link(&vq)?;
-        atee.link(&aq)?;
-    }
-    let (Some(vpad), Some(apad)) = (
-        mux.request_pad_simple("video_%u"),
-        mux.request_pad_simple("audio_%u"),
-    ) else {
-        return Err(MediaError::Build(format!("{p}: the muxer gave no pads")));
-    };
-    for (q, pad) in [(&vq, &vpad), (&aq, &apad)] {
-        q.static_pad("src")
-            .ok_or_else(|| MediaError::Build("queue without src".into()))?
-            .link(pad)
-            .map_err(|e| MediaError::Build(format!("{p}: {e:?}")))?;
-    }
-    mux.link(&sink)?;
-    let bytes = Arc::new(AtomicU64::new(0));
-    let eos = Arc::new(AtomicBool::new(false));
-    if let Some(pad) = sink.static_pad("sink") {
-        let (b, e) = (Arc::clone(&bytes), Arc::clone(&eos));
-        pad.add_probe(
-            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
-            move |_, info| {
-                if let Some(buffer) = info.buffer() {
-                    b.fetch_add(buffer.size() as u64, Ordering::Relaxed);
-                } else if info
-                    .event()
-                    .is_some_and(|ev| ev.type_() == gst::EventType::Eos)
-                {
-                    e.store(true, Ordering::SeqCst);
-                }
-                gst::PadProbeReturn::Ok
-            },
-        );
-    }
-    Ok(Output::Record(Recording {
-        label: OutputLabel {
-            target: path.display().to_string(),
-            host_port: String::new(),
-            is_rtmp: false,
-        },
-        queues: vec![vq, aq],
-        bytes,
-        eos,
-    }))
 }

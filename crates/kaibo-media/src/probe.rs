@@ -7,7 +7,7 @@
 //! ```
 
 use crate::error::{MediaError, OutputLabel, classify};
-use crate::rtmp_link::{resolve, rtmp_sink};
+use crate::output::{resolve, rtmp_sink};
 use crate::sources::{capsfilter, make};
 use crate::tcp_queue::{TcpSocket, TcpStats, find_socket, unacked_bytes};
 use gst::prelude::*;

@@ -7,9 +7,9 @@
 //! recording is finalised, the server sees the stream end) and is torn down once that
 //! arrived.
 
-use super::Engine;
+use super::{Engine, Slot};
 use crate::error::MediaError;
-use crate::pipeline::{Output, add_output};
+use crate::output::Timeline;
 use gst::prelude::*;
 use kaibo_model::OutputSpec;
 use std::time::{Duration, Instant};
@@ -30,8 +30,8 @@ impl Engine {
         if let OutputSpec::Rtmp(d) = spec {
             self.secrets.push(d.key.clone());
         }
-        let index = self.built.outputs.len();
-        let mut output = add_output(
+        let index = self.slots.len();
+        let mut output = crate::output::build(
             &pipeline,
             index,
             spec,
@@ -39,17 +39,6 @@ impl Engine {
             false,
             pipeline.by_name("otee"),
         )?;
-        if let Output::Record(r) = &output
-            && let Some(pad) = r.queues.first().and_then(|q| q.static_pad("src"))
-        {
-            // Joining mid-GOP: the file starts at the next keyframe.
-            pad.add_probe(gst::PadProbeType::BUFFER, |_, info| match info.buffer() {
-                Some(b) if b.flags().contains(gst::BufferFlags::DELTA_UNIT) => {
-                    gst::PadProbeReturn::Drop
-                }
-                _ => gst::PadProbeReturn::Remove,
-            });
-        }
         let prefix = format!("out{index}-");
         let mut added: Vec<gst::Element> = pipeline
             .iterate_elements()
@@ -66,44 +55,25 @@ impl Engine {
         }
         // Only now, with every new element running, join the tees: a tee pushing into an
         // element that is not running yet would fail that buffer for every branch.
-        let queues = match &output {
-            Output::Record(r) => r.queues.clone(),
-            Output::Rtmp(l) => l.session_queues(),
-            Output::Whip(_) => Vec::new(),
-        };
-        for (tee, queue) in [&vtee, &atee].into_iter().zip(&queues) {
+        for (tee, queue) in [&vtee, &atee].into_iter().zip(&output.tee_queues()) {
             tee.link(queue)?;
         }
-        if let Output::Rtmp(link) = &mut output {
-            let clock = pipeline.clock().unwrap_or_else(gst::SystemClock::obtain);
-            let base_time = pipeline.base_time().unwrap_or(gst::ClockTime::ZERO);
-            link.start(clock, base_time)?;
-        }
+        output.start(&Timeline::of(&pipeline))?;
         log::info!("output added: {}", output.label().target);
-        self.built.outputs.push(output);
-        self.failed.push(false);
-        self.removed.push(None);
-        self.unchecked_since.push(Some(Instant::now()));
-        self.output_sample.push((0, 0.0));
+        let mut slot = Slot::new(output);
+        slot.unchecked_since = Some(Instant::now());
+        self.slots.push(slot);
         Ok(())
     }
 
     /// Ends the output whose target is `target` (as in the stats); the others go on.
     pub fn remove_output(&mut self, target: &str) -> Result<(), MediaError> {
-        let i = (0..self.built.outputs.len())
-            .find(|i| self.removed[*i].is_none() && self.built.outputs[*i].label().target == target)
+        let slot = self
+            .slots
+            .iter_mut()
+            .find(|s| s.removed.is_none() && s.output.label().target == target)
             .ok_or_else(|| MediaError::Invalid(format!("no running output is {target}")))?;
-        let queues: Vec<gst::Element> = match &self.built.outputs[i] {
-            Output::Record(r) => r.queues.clone(),
-            Output::Rtmp(l) => l.session_queues(),
-            Output::Whip(_) => {
-                return Err(MediaError::State(
-                    "a WHIP destination cannot leave a running session yet; stop the session"
-                        .into(),
-                ));
-            }
-        };
-        for queue in queues {
+        for queue in slot.output.leave()? {
             let Some(sink) = queue.static_pad("sink") else {
                 continue;
             };
@@ -119,23 +89,18 @@ impl Engine {
                 gst::PadProbeReturn::Remove
             });
         }
-        self.removed[i] = Some(Instant::now());
+        slot.removed = Some(Instant::now());
         log::info!("output removed: {target}");
         Ok(())
     }
 
     /// Tears down removed outputs once their end of stream arrived (or they took too long).
     pub(super) fn finish_removals(&mut self) {
-        for i in 0..self.built.outputs.len() {
-            let Some(since) = self.removed[i] else {
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            let Some(since) = slot.removed else {
                 continue;
             };
-            let output = &mut self.built.outputs[i];
-            let ended = match output {
-                Output::Record(r) => r.eos.load(std::sync::atomic::Ordering::SeqCst),
-                Output::Rtmp(l) => l.finished(),
-                Output::Whip(l) => l.finished(),
-            };
+            let ended = slot.output.ended();
             let prefix = format!("out{i}-");
             let pipeline = &self.built.pipeline;
             let leftovers: Vec<gst::Element> = pipeline
@@ -147,18 +112,11 @@ impl Engine {
             if leftovers.is_empty() || !(ended || since.elapsed() > REMOVE_TIMEOUT) {
                 continue;
             }
-            if let Output::Rtmp(l) = output {
-                l.shutdown();
-            }
+            slot.output.shutdown();
             for e in leftovers {
                 let _ = e.set_state(gst::State::Null);
                 let _ = pipeline.remove(&e);
             }
         }
-    }
-
-    /// True when output `i` was removed by [`Engine::remove_output`].
-    pub(super) fn is_removed(&self, i: usize) -> bool {
-        self.removed.get(i).is_some_and(Option::is_some)
     }
 }

@@ -1,25 +1,23 @@
 //! Ending a session: EOS first, wait for it at every output, then tear down.
 
-use super::*;
+use super::{Engine, EngineEvent, Step};
+use gst::prelude::*;
+use kaibo_model::{OutputState, SessionState, Summary};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 impl Engine {
     /// Stops: EOS first, waits (at most `timeout`) for it to reach the outputs, then tears down.
     pub fn stop(&mut self, timeout: Duration) -> Summary {
         let failed = self.state == SessionState::Failed;
-        if !failed {
-            self.state = SessionState::Stopping;
-        }
+        self.advance(Step::Stop);
         self.dump_graph("stopping");
         let final_stats = self.snapshot();
         if failed {
             // Upstream may have stopped with the error: push EOS straight into each
             // recording so its muxer finalises the file.
-            for o in &self.built.outputs {
-                if let Output::Record(r) = o {
-                    for pad in r.queues.iter().filter_map(|q| q.static_pad("sink")) {
-                        pad.send_event(gst::event::Eos::new());
-                    }
-                }
+            for slot in &self.slots {
+                slot.output.end_at_input();
             }
         } else {
             self.built.pipeline.send_event(gst::event::Eos::new());
@@ -40,10 +38,9 @@ impl Engine {
                 timeout.as_secs()
             );
         }
-        self.fail_unrecovered_links();
-        let states = self.output_states();
+        self.fail_unrecovered();
         let outputs = self
-            .output_stats(&states)
+            .output_stats()
             .into_iter()
             .map(|mut o| {
                 if o.state != OutputState::Failed {
@@ -55,20 +52,14 @@ impl Engine {
                 o
             })
             .collect();
-        for o in &mut self.built.outputs {
-            match o {
-                Output::Rtmp(link) => link.shutdown(),
-                Output::Whip(link) => link.shutdown(),
-                Output::Record(_) => {}
-            }
+        for slot in &mut self.slots {
+            slot.output.shutdown();
         }
         let _ = self.built.pipeline.set_state(gst::State::Null);
         for clip in &self.built.clips {
             let _ = clip.set_state(gst::State::Null);
         }
-        if !failed {
-            self.state = SessionState::Stopped;
-        }
+        self.advance(Step::Stopped);
         let c = &self.built.counters;
         let frames = c.frames_encoded.load(Ordering::Relaxed);
         // The stream's own length: encoded frames at the frame rate.
@@ -84,51 +75,25 @@ impl Engine {
     }
 
     /// A destination still reconnecting when the session ends never came back: a failure.
-    fn fail_unrecovered_links(&mut self) {
-        for i in 0..self.built.outputs.len() {
-            let Output::Rtmp(link) = &self.built.outputs[i] else {
-                continue;
-            };
-            if self.failed[i] || !link.reconnecting() {
+    fn fail_unrecovered(&mut self) {
+        for slot in &mut self.slots {
+            if slot.failed {
                 continue;
             }
-            let message = format!(
-                "the connection to {} was lost ({}) and did not come back after {} reconnect attempts. Check the network and the server, then go live again",
-                link.label.target,
-                link.last_error.as_deref().unwrap_or("no reason given"),
-                link.reconnects
-            );
-            self.failed[i] = true;
-            self.failures.push(MediaError::Stream {
-                kind: FailureKind::ConnectionLost,
-                element: String::new(),
-                message,
-                detail: String::new(),
-            });
+            if let Some(error) = slot.output.unrecovered() {
+                slot.failed = true;
+                self.failures.push(error);
+            }
         }
     }
 
     fn has_links(&self) -> bool {
-        self.built
-            .outputs
-            .iter()
-            .any(|o| matches!(o, Output::Rtmp(_) | Output::Whip(_)))
+        self.slots.iter().any(|s| s.output.is_link())
     }
 
     fn all_outputs_ended(&self) -> bool {
-        self.built
-            .outputs
+        self.slots
             .iter()
-            .zip(&self.failed)
-            .enumerate()
-            .all(|(i, (o, failed))| {
-                *failed
-                    || self.is_removed(i)
-                    || match o {
-                        Output::Record(r) => r.eos.load(Ordering::SeqCst),
-                        Output::Rtmp(l) => l.finished(),
-                        Output::Whip(l) => l.finished(),
-                    }
-            })
+            .all(|s| s.failed || s.removed.is_some() || s.output.ended())
     }
 }
