@@ -11,6 +11,7 @@
 
 use crate::abr::{Abr, LinkSignal};
 use crate::encoder::set_bitrate;
+use crate::engine_event::EngineEvent;
 use crate::error::MediaError;
 use crate::output::Timeline;
 use crate::pipeline::{Built, build};
@@ -43,27 +44,6 @@ pub fn init() -> Result<(), MediaError> {
     INIT.get_or_init(|| gst::init().map_err(|e| e.to_string()))
         .clone()
         .map_err(MediaError::Init)
-}
-
-/// Something the caller should react to. Outputs report `OutputFailed` and `Reconnecting`
-/// themselves; the engine turns the last output's failure into `Failed`.
-#[derive(Debug)]
-pub enum EngineEvent {
-    /// The session cannot go on (every output failed, or the pipeline did); call `stop`.
-    Failed(MediaError),
-    /// One output failed for good; the others go on.
-    OutputFailed { target: String, error: MediaError },
-    /// A destination dropped and is retried.
-    Reconnecting {
-        target: String,
-        attempt: u32,
-        in_s: f64,
-        reason: String,
-    },
-    /// Every source ended (only clips and tests end by themselves).
-    Finished,
-    /// [`Waker::wake`] was called: a command is waiting.
-    Woken,
 }
 
 /// Wakes an engine waiting in [`Engine::poll`], so a command is handled at once.

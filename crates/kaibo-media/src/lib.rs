@@ -15,6 +15,7 @@ mod check;
 mod debug_clock;
 mod encoder;
 mod engine;
+mod engine_event;
 mod error;
 mod output;
 mod panels;
@@ -28,7 +29,8 @@ mod whip;
 pub use check::{
     EncodeSpeed, GrabbedFrame, SOUND_RATE, encode_speed, grab_frame, open_media, record_sound,
 };
-pub use engine::{Engine, EngineEvent, Waker, init};
+pub use engine::{Engine, Waker, init};
+pub use engine_event::EngineEvent;
 pub use error::{FailureKind, MediaError};
 pub use pipeline::preview_size_within;
 pub use probe::{AckMeter, UplinkMeasure, probe_uplink};

@@ -15,7 +15,7 @@ pub(crate) use rtmp::{resolve, rtmp_sink};
 pub(crate) use tap::{Tap, request_keyframe};
 
 use crate::abr::LinkSignal;
-use crate::engine::EngineEvent;
+use crate::engine_event::EngineEvent;
 use crate::error::{MediaError, OutputLabel};
 use gst::prelude::*;
 use kaibo_model::{OutputKind, OutputSpec, OutputState};

@@ -21,7 +21,7 @@ use crate::error::MediaError;
 use crate::output::Output;
 use crate::panels::PanelLayer;
 use crate::program::{Switcher, build_program};
-use crate::sources::{AAC_FRAME_SAMPLES, audio_caps, capsfilter, i420_caps, make};
+use crate::sources::{AAC_FRAME_SAMPLES, add_and_link, audio_caps, capsfilter, i420_caps, make};
 use gst::prelude::*;
 use kaibo_model::{Monitor, OutputSpec, PixelLayout, Pixels, PreviewFormat, SessionPlan};
 use std::collections::{HashMap, VecDeque};
@@ -58,40 +58,6 @@ pub(crate) struct Built {
     pub meters: HashMap<String, String>,
     /// The interaction panels drawn over the program.
     pub panels: PanelLayer,
-}
-
-fn add_and_link(pipeline: &gst::Pipeline, elements: &[gst::Element]) -> Result<(), MediaError> {
-    pipeline.add_many(elements)?;
-    gst::Element::link_many(elements).map_err(|e| MediaError::Build(format!("{e}")))
-}
-
-/// Adds `elements`, linking them in order except across `decoder`, whose dynamic pads are
-/// linked to the element after it when they appear (video and audio pads to their heads).
-pub(crate) fn add_branch(
-    pipeline: &gst::Pipeline,
-    elements: &[gst::Element],
-    decoder: Option<&gst::Element>,
-) -> Result<(), MediaError> {
-    let Some(decoder) = decoder else {
-        return add_and_link(pipeline, elements);
-    };
-    pipeline.add_many(
-        elements
-            .iter()
-            .filter(|e| pipeline.by_name(&e.name()).is_none()),
-    )?;
-    match elements.iter().position(|e| e == decoder) {
-        Some(at) => {
-            gst::Element::link_many(&elements[..=at])
-                .map_err(|e| MediaError::Build(format!("{e}")))?;
-            if at + 1 < elements.len() {
-                gst::Element::link_many(&elements[at + 1..])
-                    .map_err(|e| MediaError::Build(format!("{e}")))?;
-            }
-        }
-        None => gst::Element::link_many(elements).map_err(|e| MediaError::Build(format!("{e}")))?,
-    }
-    Ok(())
 }
 
 /// Builds the pipeline for a plan. Nothing runs until the engine starts it.

@@ -246,7 +246,7 @@ pub(crate) fn build_program(
             && let Picture::Composited(branch) =
                 video_branch(&prefix, capture.input, &widest, video.fps)?
         {
-            crate::pipeline::add_branch(pipeline, &branch.elements, branch.decoder.as_ref())?;
+            crate::sources::add_branch(pipeline, &branch.elements, branch.decoder.as_ref())?;
             let feeds: Vec<gst::Pad> = if capture.boxes.len() == 1 {
                 vec![src_pad(&branch.tail)?]
             } else {
@@ -290,7 +290,7 @@ pub(crate) fn build_program(
             level.set_property("post-messages", true);
             let mut elements = branch.elements.clone();
             elements.push(level.clone());
-            crate::pipeline::add_branch(pipeline, &elements, None)?;
+            crate::sources::add_branch(pipeline, &elements, None)?;
             let mix = match &mixer {
                 Some(m) => m,
                 None => {

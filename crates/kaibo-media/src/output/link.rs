@@ -15,7 +15,7 @@
 use super::tap::Tap;
 use super::{Output, Timeline};
 use crate::abr::LinkSignal;
-use crate::engine::EngineEvent;
+use crate::engine_event::EngineEvent;
 use crate::error::{FailureKind, MediaError, OutputLabel};
 use kaibo_model::{OutputKind, OutputState};
 use std::time::{Duration, Instant};
