@@ -11,28 +11,28 @@
 //! ([`probe_uplink`]), and the kernel's TCP figures for a connection ([`tcp_stats`]).
 
 mod abr;
-mod check;
+mod checklist_measures;
 mod debug_clock;
 mod encoder;
 mod engine;
 mod engine_event;
 mod error;
 mod output;
-mod panels;
+mod panel_layer;
 mod pipeline;
-mod probe;
 mod program;
 mod sources;
 mod tcp_queue;
+mod uplink_probe;
 mod whip;
 
-pub use check::{
+pub use checklist_measures::{
     EncodeSpeed, GrabbedFrame, SOUND_RATE, encode_speed, grab_frame, open_media, record_sound,
 };
 pub use engine::{Engine, Waker, init};
 pub use engine_event::EngineEvent;
 pub use error::{FailureKind, MediaError};
 pub use pipeline::preview_size_within;
-pub use probe::{AckMeter, UplinkMeasure, probe_uplink};
 pub use tcp_queue::{TcpSocket, TcpStats, sockets_to, tcp_stats};
+pub use uplink_probe::{AckMeter, UplinkMeasure, probe_uplink};
 pub use whip::check_whip;

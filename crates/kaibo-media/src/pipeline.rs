@@ -19,7 +19,7 @@
 use crate::encoder::{encoder_factory, make_audio_encoder, make_video_encoder, profile_for};
 use crate::error::MediaError;
 use crate::output::Output;
-use crate::panels::PanelLayer;
+use crate::panel_layer::PanelLayer;
 use crate::program::{Switcher, build_program};
 use crate::sources::{AAC_FRAME_SAMPLES, add_and_link, audio_caps, capsfilter, i420_caps, make};
 use gst::prelude::*;

@@ -13,7 +13,7 @@
 //! connection is; `watch` notices a loss (ICE/DTLS failed, the peer connection closed, or the
 //! server went silent), after which the shared link lifecycle sends a new offer with backoff.
 
-mod check;
+mod checklist_publish;
 mod link;
 mod publish;
 mod signal;
@@ -21,7 +21,7 @@ mod trickle;
 mod watch;
 mod webrtc;
 
-pub use check::check_whip;
+pub use checklist_publish::check_whip;
 pub(crate) use link::Whip;
 
 use std::time::Duration;
