@@ -294,14 +294,7 @@ fn hub_config(listen: std::net::SocketAddr, args: &LiveArgs) -> Result<kaibo_hub
     let db = match &args.hub_db {
         Some(p) => p.clone(),
         None => {
-            let state = std::env::var_os("XDG_STATE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-                .ok_or_else(|| anyhow!("no state folder: set HOME or give --hub-db PATH"))?;
-            let dir = state.join("kaibo");
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-            dir.join("hub.sqlite")
+            kaibo_runtime::default_hub_db().map_err(|e| anyhow!("{e}; or give --hub-db PATH"))?
         }
     };
     let mut config = kaibo_hub::HubConfig::new(listen, db)?;

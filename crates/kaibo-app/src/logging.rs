@@ -46,11 +46,9 @@ impl log::Log for FileLogger {
 
 /// Where the log goes when no path is given: `$XDG_STATE_HOME/kaibo/kaibo.log`.
 pub fn default_path() -> PathBuf {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("kaibo").join("kaibo.log")
+    kaibo_runtime::state_dir()
+        .unwrap_or_else(|| std::env::temp_dir().join("kaibo"))
+        .join("kaibo.log")
 }
 
 /// Sends `log` records to the log file, scrubbing `secrets`.

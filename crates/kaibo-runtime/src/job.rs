@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
 /// A job running on a thread of its own.
-pub struct Job<C, E> {
+pub(crate) struct Job<C, E> {
     commands: Sender<C>,
     events: Receiver<E>,
     gone: Cell<bool>,

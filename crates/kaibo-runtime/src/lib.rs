@@ -22,11 +22,10 @@ pub use check::{
     CheckEvent, CheckRequest, CheckRun, load_word_lists, run_check, user_word_list_dir,
 };
 pub use interaction::{
-    DrawKind, HostAction, HostApi, HostClient, HostError, HostEvent, HostWorker, HubReport,
-    HubSnapshot, Interaction, LotteryView, NewOffer, PanelKind, PollState, PollView,
-    QuestionAction, QuestionFilter, QuestionStatus, QuestionView, forward_overlay, lan_join_url,
+    HostAction, HostApi, HostClient, HostError, HostEvent, HostWorker, HubReport, HubSnapshot,
+    Interaction, LotteryView, NewOffer, PanelKind, PollState, PollView, QuestionAction,
+    QuestionFilter, QuestionStatus, QuestionView, forward_overlay, lan_join_url,
 };
-pub use job::Job;
 pub use kaibo_devices::list_all as list_devices;
 pub use kaibo_model::devices::DeviceList;
 pub use net::{DownlinkError, HubLink, ProbeError, measure_downlink, run_probe};
@@ -34,5 +33,5 @@ pub use session::{
     DEFAULT_AUDIO_KBPS, LiveHandle, PlanBuilder, RuntimeError, Sender, load_scene_file,
     platform_profiles,
 };
-pub use store::{ConfigError, ConfigStore, KeyPlace, write_atomic};
+pub use store::{ConfigError, ConfigStore, KeyPlace, default_hub_db, state_dir, write_atomic};
 pub use sysinfo::process_cpu_seconds;

@@ -24,8 +24,6 @@ pub(crate) struct PreviewArea {
     seq: u64,
     /// Pictures taken, over all sessions.
     taken: u64,
-    /// The pictures last asked of the studio.
-    asked: Option<PreviewFormat>,
 }
 
 impl PreviewArea {
@@ -115,8 +113,8 @@ impl PreviewArea {
                 height: avail_px.1,
                 layout: self.native.as_ref().map(|n| n.layout()).unwrap_or_default(),
             };
-            if self.asked != Some(wanted) {
-                self.asked = Some(wanted);
+            // Asked once per change: a command each frame would redraw the window each frame.
+            if studio.preview_format() != Some(wanted) {
                 out.push(UiCommand::PreviewFormat(wanted));
             }
         }

@@ -13,7 +13,7 @@ pub use hub::{Interaction, forward_overlay};
 pub use worker::{HostAction, HostEvent, HostWorker, HubSnapshot};
 
 /// The hub's own types that the host's side speaks: one definition, shared with the hub.
-pub use kaibo_hub::store::{DrawKind, PollState, QuestionStatus, Report as HubReport};
+pub use kaibo_hub::store::{PollState, QuestionStatus, Report as HubReport};
 pub use kaibo_hub::{
     LotteryView, NewOffer, PanelKind, PollView, QuestionAction, QuestionFilter, QuestionView,
 };

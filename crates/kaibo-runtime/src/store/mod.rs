@@ -55,6 +55,22 @@ fn io(what: &'static str, path: &Path, e: impl std::fmt::Display) -> ConfigError
     }
 }
 
+/// Kaibo's state folder (logs, the hub's database): `$XDG_STATE_HOME/kaibo`, else
+/// `~/.local/state/kaibo`; `None` without HOME.
+pub fn state_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .map(|base| base.join("kaibo"))
+}
+
+/// The interaction hub's database in the state folder (`hub.sqlite`), the folder created.
+pub fn default_hub_db() -> Result<PathBuf, String> {
+    let dir = state_dir().ok_or_else(|| "no state folder: HOME is not set".to_owned())?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir.join("hub.sqlite"))
+}
+
 /// Replaces `path` with `bytes` atomically (temp file, fsync, rename, fsync the folder).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
     let dir = path.parent().unwrap_or(Path::new("."));

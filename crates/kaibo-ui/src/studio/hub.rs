@@ -89,7 +89,7 @@ impl Studio {
             };
             let db = match &self.hub.db_path {
                 Some(p) => p.clone(),
-                None => default_db_path()?,
+                None => kaibo_runtime::default_hub_db()?,
             };
             let hub = Interaction::start_local(listen, db, self.session_sender())
                 .map_err(|e| e.to_string())?;
@@ -155,15 +155,4 @@ impl Studio {
         self.hub.worker = None;
         self.hub.hub = None;
     }
-}
-
-/// The hub's database in the XDG state folder (`~/.local/state/kaibo/hub.sqlite`).
-fn default_db_path() -> Result<PathBuf, String> {
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .ok_or_else(|| "no state folder: HOME is not set".to_owned())?;
-    let dir = state.join("kaibo");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    Ok(dir.join("hub.sqlite"))
 }

@@ -126,6 +126,11 @@ impl Studio {
         self.monitor().map(|m| m.levels()).unwrap_or_default()
     }
 
+    /// The preview pictures the window last asked for.
+    pub fn preview_format(&self) -> Option<PreviewFormat> {
+        self.live.preview_format
+    }
+
     /// The first session waits until the window says which preview pictures it wants (its
     /// preview area's size, laid out in the first pass), so its first pictures fit.
     pub fn wait_for_preview_format(&mut self) {
