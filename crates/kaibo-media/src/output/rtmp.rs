@@ -125,18 +125,7 @@ impl LinkProtocol for Rtmp {
         mux.link(&sink)?;
         let mut srcs = Vec::new();
         for (n, what) in ["video", "audio"].into_iter().enumerate() {
-            let src = make("appsrc", &format!("{p}-{what}-appsrc"))?
-                .downcast::<gst_app::AppSrc>()
-                .map_err(|_| MediaError::Build("appsrc is not an AppSrc".into()))?;
-            src.set_is_live(true);
-            src.set_format(gst::Format::Time);
-            src.set_property("block", false);
-            src.set_property("max-bytes", 0u64);
-            src.set_property("max-buffers", 0u64);
-            src.set_property("max-time", 0u64);
-            if let Some(c) = tap.caps(n) {
-                src.set_caps(Some(&c));
-            }
+            let src = Tap::appsrc(&format!("{p}-{what}-appsrc"), tap.caps(n));
             pipeline.add(&src)?;
             let pad = mux
                 .request_pad_simple(what)
@@ -147,11 +136,7 @@ impl LinkProtocol for Rtmp {
                 .map_err(|e| MediaError::Build(format!("{p}: {e:?}")))?;
             srcs.push(src);
         }
-        timeline.apply(&pipeline);
-        pipeline.set_state(gst::State::Playing).map_err(|_| {
-            MediaError::State(format!("{}: the RTMP link did not start", label.target))
-        })?;
-        tap.plug(srcs.first().cloned(), srcs.get(1).cloned());
+        tap.start(&pipeline, timeline, &srcs, "the RTMP link", &label.target)?;
         self.pipeline = Some(pipeline);
         self.sink = Some(sink);
         self.pushed_at_connect = tap.feed.pushed_bytes.load(Ordering::Relaxed);

@@ -109,6 +109,43 @@ impl Tap {
     }
 
     /// The caps the session negotiated for stream `n` (0 video, 1 audio), once media flowed.
+    /// A link's appsrc for one of this tap's feeds: live, in time, never blocking and
+    /// unbounded (the tap's queue is the only buffer in front of the link), with `caps` when
+    /// given.
+    pub fn appsrc(name: &str, caps: Option<gst::Caps>) -> gst_app::AppSrc {
+        let src = gst_app::AppSrc::builder()
+            .name(name)
+            .is_live(true)
+            .format(gst::Format::Time)
+            .block(false)
+            .max_bytes(0)
+            .max_buffers(0)
+            .max_time(gst::ClockTime::ZERO)
+            .build();
+        if let Some(c) = caps {
+            src.set_caps(Some(&c));
+        }
+        src
+    }
+
+    /// Starts a link's `pipeline` on the session's `timeline` and feeds its appsrcs (video,
+    /// then audio) from this tap. `what` names the link for the error ("the RTMP link").
+    pub fn start(
+        &self,
+        pipeline: &gst::Pipeline,
+        timeline: &super::Timeline,
+        srcs: &[gst_app::AppSrc],
+        what: &str,
+        target: &str,
+    ) -> Result<(), MediaError> {
+        timeline.apply(pipeline);
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| MediaError::State(format!("{target}: {what} did not start")))?;
+        self.plug(srcs.first().cloned(), srcs.get(1).cloned());
+        Ok(())
+    }
+
     pub fn caps(&self, n: usize) -> Option<gst::Caps> {
         self.appsinks.get(n)?.static_pad("sink")?.current_caps()
     }

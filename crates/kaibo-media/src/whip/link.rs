@@ -179,15 +179,7 @@ impl LinkProtocol for Whip {
         audio_pay.set_property("pt", AUDIO_PT);
         let mut srcs = Vec::new();
         for (what, pay) in [("video", &video_pay), ("audio", &audio_pay)] {
-            let src = gst_app::AppSrc::builder()
-                .name(format!("{p}-{what}-appsrc"))
-                .is_live(true)
-                .format(gst::Format::Time)
-                .block(false)
-                .max_bytes(0)
-                .max_buffers(0)
-                .max_time(gst::ClockTime::ZERO)
-                .build();
+            let src = Tap::appsrc(&format!("{p}-{what}-appsrc"), None);
             pipeline.add_many([src.upcast_ref(), pay])?;
             src.link(pay)?;
             let pad = webrtc
@@ -217,11 +209,7 @@ impl LinkProtocol for Whip {
                 shared.connected.store(false, Ordering::SeqCst);
             }
         });
-        timeline.apply(&pipeline);
-        pipeline.set_state(gst::State::Playing).map_err(|_| {
-            MediaError::State(format!("{}: the WebRTC link did not start", label.target))
-        })?;
-        tap.plug(srcs.first().cloned(), srcs.get(1).cloned());
+        tap.start(&pipeline, timeline, &srcs, "the WebRTC link", &label.target)?;
         self.spawn_signalling(webrtc.clone(), &label.target);
         self.pipeline = Some(pipeline);
         self.webrtc = Some(webrtc);
